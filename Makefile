@@ -1,0 +1,32 @@
+# Two commands do all the set-up: `make demo` and `make test`. Each makes its own virtual
+# environment in .venv (override with VENV=...), with the Python found as $(PYTHON).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.hpconfig-installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("hpconfig needs Python 3.10 or newer") if sys.version_info < (3, 10) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/hpconfig validate examples/
+	@echo "--- and a manifest with mistakes (exit 3 is expected):"
+	-$(BIN)/hpconfig validate tests/cases/invalid/unknown-keys.yaml tests/cases/invalid/durations.yaml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check hpconfig tests benchmarks
+	$(BIN)/mypy hpconfig
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/validate_bench.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

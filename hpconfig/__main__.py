@@ -1,0 +1,3 @@
+from hpconfig.cli import main
+
+main()

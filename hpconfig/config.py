@@ -1,0 +1,179 @@
+"""The project config, ``hpconfig.yaml``: what is not per control.
+
+Owns: finding and reading the config, refusing secrets in it, ignore rules (with their expiry)
+and safety limits. It must not read the environment (``settings`` does) or manifests.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from hpconfig import schema
+from hpconfig.errors import Location, Problem
+from hpconfig.loader import CONFIG_NAMES, Document, YList, YMap, json_path, load_file
+
+# Keys that look like they hold a secret. `tokenUrl` is a URL, not a token, and is allowed.
+_SECRET_KEY = re.compile(r"secret|password|passwd|credential|apikey|privatekey|token$|bearer")
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    """Fields left out of the comparison for some controls, with a reason and an expiry date."""
+
+    fields: tuple[str, ...]
+    reason: str
+    controls: tuple[str, ...] = ()
+    expires: date | None = None
+    source: Location | None = None
+
+    def applies_to(self, identifier: str) -> bool:
+        if not self.controls:
+            return True
+        return any(fnmatch.fnmatchcase(identifier, pattern) for pattern in self.controls)
+
+    def ignores(self, identifier: str, field_name: str) -> bool:
+        """True when this rule drops ``field_name`` (``freshness`` covers both of its keys)."""
+        if not self.applies_to(identifier):
+            return False
+        return any(field_name == f or field_name.startswith(f + ".") for f in self.fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fields": list(self.fields),
+            "controls": list(self.controls),
+            "reason": self.reason,
+            "expires": self.expires.isoformat() if self.expires else None,
+        }
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings from ``hpconfig.yaml``; every field optional, paths resolved against its folder."""
+
+    file: str | None = None
+    manifests: tuple[Path, ...] = ()
+    region: str | None = None
+    api_url: str | None = None
+    token_url: str | None = None
+    client_id: str | None = None
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+    ignore: tuple[IgnoreRule, ...] = ()
+    max_change_percent: float = 30.0
+    min_controls: int = 10
+
+
+def find_config(explicit: Path | None, paths: list[Path]) -> tuple[Path | None, bool]:
+    """The config file to use, and whether its ``manifests`` replace the given paths.
+
+    ``--config`` wins; else a single directory argument holding ``hpconfig.yaml`` (its manifests
+    replace the directory); else ``./hpconfig.yaml``.
+    """
+    if explicit is not None:
+        return explicit, not paths
+    if len(paths) == 1 and paths[0].is_dir():
+        for name in CONFIG_NAMES:
+            if (paths[0] / name).is_file():
+                return paths[0] / name, True
+    for name in CONFIG_NAMES:
+        if Path(name).is_file():
+            return Path(name), not paths
+    return None, False
+
+
+def _secret_keys(document: Document) -> list[Problem]:
+    """Problems for keys that look like secrets, anywhere; their values are never shown."""
+    found: list[Problem] = []
+
+    def walk(node: Any, path: list[Any]) -> None:
+        if isinstance(node, YMap):
+            for key in list(node):
+                if _SECRET_KEY.search(re.sub(r"[^a-z]", "", key.lower())):
+                    found.append(
+                        Problem(
+                            document.locate([*path, key], key=True),
+                            json_path([*path, key]),
+                            f"{key!r} looks like a secret, and hpconfig.yaml is kept in git: "
+                            "remove it (rotate the secret if it was pushed) and set "
+                            "HYPERPROOF_CLIENT_SECRET or HYPERPROOF_CLIENT_SECRET_FILE instead",
+                        )
+                    )
+                    del node[key]  # so that no later message can echo the value
+                else:
+                    walk(node[key], [*path, key])
+        elif isinstance(node, YList):
+            for index, item in enumerate(node):
+                walk(item, [*path, index])
+
+    walk(document.data, [])
+    return found
+
+
+def _ignore_rule(
+    document: Document, index: int, raw: dict[str, Any], today: date
+) -> tuple[IgnoreRule | None, list[Problem]]:
+    expires = None
+    if "expires" in raw:
+        path: list[Any] = ["ignore", index, "expires"]
+        try:
+            expires = date.fromisoformat(raw["expires"])
+        except ValueError:
+            message = f"{raw['expires']!r} is not a real date"
+            return None, [Problem(document.locate(path), json_path(path), message)]
+        if expires < today:
+            message = (
+                f"this ignore rule expired on {expires.isoformat()}; "
+                "review it, then renew `expires` or remove the rule"
+            )
+            return None, [Problem(document.locate(path), json_path(path), message)]
+    rule = IgnoreRule(
+        fields=tuple(raw["fields"]),
+        reason=raw["reason"],
+        controls=tuple(raw.get("controls", ())),
+        expires=expires,
+        source=document.locate(["ignore", index]),
+    )
+    return rule, []
+
+
+def load_config(
+    path: Path, today: date, display: str | None = None
+) -> tuple[Config, list[Problem]]:
+    """Read, check and resolve one config file; problems instead of exceptions."""
+    document, problems = load_file(path, display)
+    if document is None:
+        return Config(file=display or str(path)), problems
+    problems += _secret_keys(document)
+    schema_problems = schema.problems_of(document, "config")
+    problems += schema_problems
+    if schema_problems:
+        return Config(file=document.file), problems
+    data = document.data
+    rules: list[IgnoreRule] = []
+    for index, raw in enumerate(data.get("ignore", [])):
+        rule, rule_problems = _ignore_rule(document, index, raw, today)
+        problems += rule_problems
+        if rule:
+            rules.append(rule)
+    base = path.parent
+    timeouts = data.get("timeouts", {})
+    safety = data.get("safety", {})
+    config = Config(
+        file=document.file,
+        manifests=tuple(base / entry for entry in data.get("manifests", ())),
+        region=data.get("region"),
+        api_url=data.get("apiUrl"),
+        token_url=data.get("tokenUrl"),
+        client_id=data.get("clientId"),
+        connect_timeout=timeouts.get("connect"),
+        read_timeout=timeouts.get("read"),
+        ignore=tuple(rules),
+        max_change_percent=float(safety.get("maxChangePercent", 30.0)),
+        min_controls=int(safety.get("minControls", 10)),
+    )
+    return config, problems

@@ -1,0 +1,129 @@
+"""Locations, problems, the exception tree and exit codes.
+
+This module owns how hpconfig names *where* something is wrong (``Location``), *what* is wrong
+with an input (``Problem``), and which exceptions stop a run. It imports nothing from the rest of
+hpconfig and no third-party library, so every other module can use it.
+
+Input problems are collected as ``Problem`` values and reported together; exceptions are for what
+stops a run::
+
+    HpconfigError                 base; .exit_code tells the CLI what to exit with
+    ├── InputError                invalid manifests, config or saved plan (exit 3); .problems
+    ├── RemoteError               anything across the network (exit 4)
+    │   ├── AuthError             sign-in refused, token rejected twice
+    │   └── ApiError              an API call failed: method, URL, status, server message
+    ├── UnsafePlanError           a plan over the safety limits, or stale (exit 5)
+    └── UsageError                bad command line (exit 64)
+
+No exception, repr or message built here ever holds a secret: callers pass messages that name
+variables, never their values.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes; Terraform's meanings for 0/1/2, distinct codes for the rest."""
+
+    OK = 0
+    FAILURE = 1
+    CHANGES = 2
+    INVALID_INPUT = 3
+    REMOTE = 4
+    UNSAFE = 5
+    USAGE = 64
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in an input file: 1-based line and column (0 where unknown)."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.column}"
+        return self.file
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One input problem: where, the JSON path of the value, and a message a person understands."""
+
+    location: Location
+    path: str
+    message: str
+    severity: Severity = field(default=Severity.ERROR, compare=False)
+
+    def __str__(self) -> str:
+        where = f"{self.location}: "
+        path = f"{self.path}: " if self.path else ""
+        return f"{where}{path}{self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.location.file,
+            "line": self.location.line,
+            "column": self.location.column,
+            "path": self.path,
+            "message": self.message,
+            "severity": self.severity.value,
+        }
+
+
+class HpconfigError(Exception):
+    exit_code: ExitCode = ExitCode.FAILURE
+
+
+class InputError(HpconfigError):
+    """The inputs are invalid; ``problems`` lists every problem found, sorted."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        count = len(self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the inputs")
+
+
+class RemoteError(HpconfigError):
+    exit_code = ExitCode.REMOTE
+
+
+class AuthError(RemoteError):
+    """Signing in failed, or the API refused the token twice."""
+
+
+class ApiError(RemoteError):
+    """An API call failed. The message names method, URL, status and the server's message."""
+
+    def __init__(
+        self, method: str, url: str, status: int | None, server_message: str, hint: str = ""
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.status = status
+        self.server_message = server_message
+        status_text = f"HTTP {status}" if status is not None else "no response"
+        text = f"{method} {url} failed: {status_text}: {server_message}"
+        if hint:
+            text += f" ({hint})"
+        super().__init__(text)
+
+
+class UnsafePlanError(HpconfigError):
+    exit_code = ExitCode.UNSAFE
+
+
+class UsageError(HpconfigError):
+    exit_code = ExitCode.USAGE

@@ -1,0 +1,281 @@
+"""Controls, as declared in manifests (desired) and as Hyperproof has them (live).
+
+Owns: the ``Control`` value, the one set of normalisation rules both sides go through (so that a
+plan shows only real drift), and the checks on manifests beyond the schema: defaults merging,
+owner emails, durations, one identifier declared once across all files. It must not read files
+or talk HTTP; it takes loaded, schema-checked documents.
+
+Field names are the manifest's, with ``freshness.policy`` and ``freshness.duration`` flattened, so
+the diff is a comparison of two flat mappings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from hpconfig.durations import DurationError, parse_duration
+from hpconfig.errors import Location, Problem
+from hpconfig.loader import Document, Mark, YMap, json_path
+
+FIELDS = (
+    "name",
+    "description",
+    "notes",
+    "domain",
+    "owner",
+    "status",
+    "workStatus",
+    "implementation",
+    "testingStatus",
+    "freshness.policy",
+    "freshness.duration",
+)
+FIELD_KEYS = (
+    "name",
+    "description",
+    "notes",
+    "domain",
+    "owner",
+    "status",
+    "workStatus",
+    "implementation",
+    "testingStatus",
+)
+DEFAULTABLE = (
+    "notes",
+    "domain",
+    "owner",
+    "status",
+    "workStatus",
+    "implementation",
+    "testingStatus",
+)
+
+
+def normalise_text(text: str) -> str:
+    """Line endings, trailing whitespace of each line and blank lines around the text ignored."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def normalise_line(text: str) -> str:
+    """One-line fields (name, domain, work status): surrounding whitespace ignored."""
+    return text.strip()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().casefold()
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+NORMALISE: dict[str, Callable[[Any], Any]] = {
+    "name": normalise_line,
+    "description": normalise_text,
+    "notes": normalise_text,
+    "domain": normalise_line,
+    "owner": normalise_email,
+    "status": _same,
+    "workStatus": normalise_line,
+    "implementation": _same,
+    "testingStatus": _same,
+    "freshness.policy": _same,
+    "freshness.duration": parse_duration,
+}
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control: normalised ``values`` for comparing, ``written`` as given, for reports.
+
+    A desired control holds only the fields its manifest manages; a live one holds every field
+    Hyperproof gave. ``source`` is where a desired control is declared, ``field_marks`` the
+    line and column of each field (see ``location_of``); ``live_id``,
+    ``updated_by`` and ``updated_on`` say which live object it is and who changed it last.
+    """
+
+    identifier: str
+    values: dict[str, Any]
+    written: dict[str, Any]
+    source: Location | None = None
+    field_marks: dict[str, Mark] = field(default_factory=dict, compare=False)
+    live_id: str | None = None
+    updated_by: str | None = None
+    updated_on: str | None = None
+
+    def location_of(self, name: str) -> Location | None:
+        """Where the manifest sets field ``name`` (in ``defaults`` when inherited)."""
+        mark = self.field_marks.get(name)
+        if self.source is None or mark is None:
+            return self.source
+        return Location(self.source.file, mark[0], mark[1])
+
+
+@lru_cache(maxsize=4096)
+def email_problem(email: str) -> str | None:
+    """None for a valid address, else why not (owners repeat, so answers are cached)."""
+    try:
+        validate_email(email, check_deliverability=False, globally_deliverable=False)
+    except EmailNotValidError as reason:
+        return f"{email!r} is not a valid email address ({reason})"
+    return None
+
+
+# A field as written, normalised (None when invalid), the JSON path of its mapping, its position.
+Field = tuple[Any, Any, list[Any], Mark]
+
+
+def field_path(prefix: list[Any], name: str) -> list[Any]:
+    """``(["controls", 3], "freshness.duration")`` → ``["controls", 3, "freshness", "duration"]``"""
+    return [*prefix, *name.split(".")]
+
+
+class _FileModel:
+    """Builds the controls of one manifest file, collecting problems.
+
+    Values under a path with a schema problem are skipped (already reported); every other value
+    is still checked, so one run reports everything. A control with any problem is not returned.
+    """
+
+    def __init__(self, document: Document, invalid_paths: set[tuple[Any, ...]]) -> None:
+        self.document = document
+        self.invalid = invalid_paths
+        self.problems: list[Problem] = []
+
+    def problem(self, path: list[Any], message: str) -> None:
+        self.problems.append(Problem(self.document.locate(path), json_path(path), message))
+
+    def reported(self, path: list[Any]) -> bool:
+        """True when the schema already reported a problem at or above ``path``."""
+        return bool(self.invalid) and any(
+            tuple(path[:end]) in self.invalid for end in range(len(path) + 1)
+        )
+
+    def check_value(self, name: str, value: Any, prefix: list[Any]) -> Any:
+        """A field's normalised value, or None after recording a problem."""
+        if name == "owner":
+            message = email_problem(value)
+            if message:
+                self.problem(field_path(prefix, name), message)
+                return None
+        elif name == "freshness.duration":
+            try:
+                return parse_duration(value)
+            except DurationError as reason:
+                self.problem(field_path(prefix, name), str(reason))
+                return None
+        return NORMALISE[name](value)
+
+    def fields_of(self, mapping: Any, prefix: list[Any], names: Iterable[str]) -> dict[str, Field]:
+        """The fields of a control or of ``defaults``; a normalised value of None marks a broken
+        one. ``prefix`` is the mapping's JSON path, shared by its fields (paths are built only
+        for messages: a large manifest has a hundred thousand fields)."""
+        found: dict[str, Field] = {}
+        if not isinstance(mapping, YMap):
+            return found
+        marks = mapping.value_marks
+        for name in names:
+            if name not in mapping:
+                continue
+            value = mapping[name]
+            if name == "freshness":
+                if not isinstance(value, YMap):
+                    continue
+                for key in ("policy", "duration"):
+                    if key in value:
+                        inner, full = value[key], f"freshness.{key}"
+                        if self.reported(field_path(prefix, full)):
+                            normal = None
+                        else:
+                            normal = self.check_value(full, inner, prefix)
+                        found[full] = (inner, normal, prefix, value.value_marks[key])
+                continue
+            if self.reported(field_path(prefix, name)):
+                found[name] = (value, None, prefix, marks[name])
+            else:
+                found[name] = (value, self.check_value(name, value, prefix), prefix, marks[name])
+        return found
+
+    def controls(self) -> Iterable[tuple[int, str, Control | None]]:
+        """Each control's index, identifier, and the control (None when it has a problem)."""
+        data = self.document.data
+        defaults = self.fields_of(data.get("defaults"), ["defaults"], (*DEFAULTABLE, "freshness"))
+        defaults = {name: field for name, field in defaults.items() if field[1] is not None}
+        controls = data.get("controls")
+        if not isinstance(controls, list):
+            return
+        for index, declared in enumerate(controls):
+            if not isinstance(declared, YMap) or self.reported(["controls", index]):
+                continue
+            identifier = declared.get("identifier")
+            if not isinstance(identifier, str) or self.reported(["controls", index, "identifier"]):
+                continue
+            yield index, identifier, self.control(index, identifier, declared, defaults)
+
+    def control(
+        self, index: int, identifier: str, declared: YMap, defaults: dict[str, Field]
+    ) -> Control | None:
+        path = ["controls", index]
+        own = self.fields_of(declared, path, (*FIELD_KEYS, "freshness"))
+        merged = dict(defaults)
+        if own.get("freshness.policy", (None,))[0] == "none" and "freshness.duration" not in own:
+            merged.pop("freshness.duration", None)  # "never expires" drops the default duration
+        merged.update(own)
+        valid = all(field[1] is not None for field in merged.values())
+        if merged.get("freshness.policy", (None,))[0] == "none" and "freshness.duration" in merged:
+            self.problem(
+                field_path(merged["freshness.duration"][2], "freshness.duration"),
+                "a duration needs `policy: manual`; with `policy: none` evidence never expires",
+            )
+            valid = False
+        if not valid or any(p[:2] == ["controls", index] for p in map(list, self.invalid)):
+            return None
+        line, column = self.document.data["controls"].item_marks[index]
+        return Control(
+            identifier=identifier,
+            values={name: field[1] for name, field in merged.items()},
+            written={name: field[0] for name, field in merged.items()},
+            source=Location(self.document.file, line, column),
+            field_marks={name: field[3] for name, field in merged.items()},
+        )
+
+
+def desired_controls(
+    documents: Iterable[tuple[Document, set[tuple[Any, ...]]]],
+) -> tuple[dict[str, Control], list[Problem]]:
+    """Schema-checked manifests → controls keyed by identifier, and every model problem.
+
+    ``documents`` pairs each document with the paths (``("controls", 3)``, ``("defaults",)``) that
+    had schema problems; those are skipped so that one mistake gives one message.
+    """
+    desired: dict[str, Control] = {}
+    declared_at: dict[str, Location] = {}
+    problems: list[Problem] = []
+    for document, invalid in documents:
+        builder = _FileModel(document, invalid)
+        for index, identifier, control in builder.controls():
+            path: list[Any] = ["controls", index, "identifier"]
+            first = declared_at.get(identifier)
+            if first is not None:
+                problems.append(
+                    Problem(
+                        document.locate(path),
+                        json_path(path),
+                        f"identifier {identifier!r} is declared twice: first at {first}; "
+                        "declare each control once",
+                    )
+                )
+                desired.pop(identifier, None)
+                continue
+            declared_at[identifier] = document.locate(path)
+            if control is not None:
+                desired[identifier] = control
+        problems.extend(builder.problems)
+    return dict(sorted(desired.items())), problems

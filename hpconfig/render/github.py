@@ -1,0 +1,63 @@
+"""GitHub Actions workflow commands (``::error file=...,line=...::message``).
+
+GitHub shows at most 10 annotations of a kind per step and drops the rest silently, so callers
+pass the most important first and this module ends with one notice that says how many it left
+out and where to see them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+ANNOTATIONS_PER_STEP = 10
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+@dataclass(frozen=True)
+class Annotation:
+    level: str  # error | warning | notice
+    message: str
+    file: str | None = None
+    line: int = 0
+    column: int = 0
+    title: str | None = None
+
+    def command(self) -> str:
+        properties = []
+        if self.file:
+            properties.append(f"file={escape_property(self.file)}")
+        if self.line:
+            properties.append(f"line={self.line}")
+        if self.column:
+            properties.append(f"col={self.column}")
+        if self.title:
+            properties.append(f"title={escape_property(self.title)}")
+        joined = " " + ",".join(properties) if properties else ""
+        return f"::{self.level}{joined}::{escape_data(self.message)}"
+
+
+def render_annotations(
+    annotations: Sequence[Annotation], where: str, limit: int = ANNOTATIONS_PER_STEP
+) -> str:
+    """Workflow commands, at most ``limit``; the last says how many more and ``where`` to look."""
+    if len(annotations) <= limit:
+        shown, rest = list(annotations), 0
+    else:
+        shown, rest = list(annotations[: limit - 1]), len(annotations) - (limit - 1)
+    lines = [annotation.command() for annotation in shown]
+    if rest:
+        more = Annotation(
+            "notice",
+            f"{rest} more not shown as annotations (GitHub shows {limit} per step); {where}",
+            title="hpconfig: more findings",
+        )
+        lines.append(more.command())
+    return "\n".join(lines) + ("\n" if lines else "")
