@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,3 +30,14 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+@pytest.fixture
+def example_seed() -> dict[str, Any]:
+    return json.loads((EXAMPLES / "sandbox" / "org.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def hpconfig_sandbox_seed(example_seed: dict[str, Any]) -> dict[str, Any]:
+    """The plugin's sandbox fixture starts from the example organization in these tests."""
+    return example_seed

@@ -1,0 +1,338 @@
+"""The sandbox's organization: users, API clients, controls, tokens, and the rules of writes.
+
+Owns the data and every rule a write must pass (unknown owner, service account as owner, bad
+enum, bad duration, duplicate identifier...), each answered as an ``ApiProblem`` with the status
+Hyperproof would send. Thread-safe: one lock around every read-modify-write, so concurrent
+writers lose no update. Persistence is atomic (write a temporary file, then rename). It must not
+know HTTP; ``server`` does.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import secrets
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import isodate
+
+from hpconfig import hyperproof as hp
+
+# Control fields stored as a user id and answered as a user object.
+_USER_FIELDS = ("owner", "createdBy", "updatedBy")
+_USER_OBJECT_KEYS = (
+    "id",
+    "email",
+    "givenName",
+    "surname",
+    "profilePhotoName",
+    "userId",
+    "roleIds",
+    "state",
+)
+
+
+class ApiProblem(Exception):
+    """A request the API refuses: HTTP status and the server's message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Client:
+    client_id: str
+    client_secret: str
+    user_id: str  # the organization-user id of its identity (a service account, or a person)
+
+    def __repr__(self) -> str:  # the secret never appears in a repr
+        return f"Client(client_id={self.client_id!r}, user_id={self.user_id!r})"
+
+
+def now_iso() -> str:
+    """Timestamps as the API writes them (one of the formats the docs show)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Organization:
+    """One organization's state; every public method takes the lock."""
+
+    def __init__(self, seed: dict[str, Any]) -> None:
+        self.lock = threading.RLock()
+        self.version = 0  # bumped by every write; lets the server cache rendered lists
+        self.tokens: dict[str, tuple[Client, float]] = {}
+        self.load(seed)
+
+    # --- seed and persistence ---------------------------------------------------------------
+
+    def load(self, seed: dict[str, Any]) -> None:
+        with self.lock:
+            self.org_id: str = seed.get("organization", {}).get("id") or str(uuid.uuid4())
+            self.org_name: str = seed.get("organization", {}).get("name", "Sandbox organization")
+            self.users: dict[str, dict[str, Any]] = {
+                u["id"]: dict(u) for u in seed.get("users", [])
+            }
+            self.clients: dict[str, Client] = {
+                c["clientId"]: Client(c["clientId"], c["clientSecret"], c["userId"])
+                for c in seed.get("clients", [])
+            }
+            self.domains: dict[str, str] = {}
+            self.controls: dict[str, dict[str, Any]] = {}
+            for control in seed.get("controls", []):
+                stored = dict(control)
+                for name in _USER_FIELDS:
+                    value = stored.get(name)
+                    stored[name] = value.get("id") if isinstance(value, dict) else value
+                stored.setdefault("orgId", self.org_id)
+                if stored.get("domainName") and stored.get("domainId"):
+                    self.domains.setdefault(stored["domainName"], stored["domainId"])
+                self.controls[stored["id"]] = stored
+            self.version += 1
+
+    def dump(self) -> dict[str, Any]:
+        """The whole state as a seed (users, clients, controls in the API's shapes)."""
+        with self.lock:
+            return {
+                "organization": {"id": self.org_id, "name": self.org_name},
+                "users": [copy.deepcopy(u) for u in self.users.values()],
+                "clients": [
+                    {"clientId": c.client_id, "clientSecret": c.client_secret, "userId": c.user_id}
+                    for c in self.clients.values()
+                ],
+                "controls": [self.render(c) for c in self.controls.values()],
+            }
+
+    def save(self, path: Path) -> None:
+        """Write the state atomically: a reader sees the old file or the new one, never half."""
+        with self.lock:
+            text = json.dumps(self.dump(), indent=1, sort_keys=True)
+            handle, temporary = tempfile.mkstemp(prefix=".sandbox-", dir=path.parent or ".")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    stream.write(text)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+
+    # --- tokens -----------------------------------------------------------------------------
+
+    def issue_token(self, client_id: str, client_secret: str, lifetime: float) -> str:
+        with self.lock:
+            client = self.clients.get(client_id)
+            if client is None or not secrets.compare_digest(
+                client.client_secret.encode(), client_secret.encode()
+            ):
+                raise ApiProblem(401, "invalid_client")
+            token = "eyJ" + secrets.token_urlsafe(32)  # opaque; looks like a JWT, as Hyperproof's
+            self.tokens[token] = (client, time.monotonic() + lifetime)
+            return token
+
+    def caller(self, token: str | None) -> Client | None:
+        """The client a bearer token belongs to, or None when missing, unknown or expired."""
+        if not token:
+            return None
+        with self.lock:
+            entry = self.tokens.get(token)
+            if entry is None:
+                return None
+            client, expires = entry
+            if time.monotonic() >= expires:
+                del self.tokens[token]
+                return None
+            return client
+
+    def revoke_tokens(self) -> int:
+        with self.lock:
+            count = len(self.tokens)
+            self.tokens.clear()
+            return count
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def user_object(self, user_id: str | None) -> dict[str, Any] | None:
+        user = self.users.get(user_id) if user_id else None
+        if user is None:
+            return None
+        return {key: copy.copy(user.get(key)) for key in _USER_OBJECT_KEYS}
+
+    def render(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """A stored control as GET answers it: user ids become user objects."""
+        rendered = dict(stored)
+        for name in _USER_FIELDS:
+            rendered[name] = self.user_object(stored.get(name))
+        return rendered
+
+    def list_controls(self, status: str | None, expand_scopes: bool) -> list[dict[str, Any]]:
+        wanted = status or hp.STATUS_ACTIVE
+        with self.lock:
+            return [
+                self.render(c)
+                for c in self.controls.values()
+                if c.get("status", hp.STATUS_ACTIVE) == wanted
+                and (expand_scopes or c.get("controlType") != "scopeAssignment")
+            ]
+
+    def get_control(self, control_id: str) -> dict[str, Any]:
+        with self.lock:
+            stored = self.controls.get(control_id)
+            if stored is None:
+                raise ApiProblem(404, f"Control {control_id} was not found")
+            rendered = self.render(stored)
+        for key in ("scopeId", "scopeName", "parentControlId"):  # [doc] left out of GET by id
+            rendered.pop(key, None)
+        return rendered
+
+    def filter_controls(self, control_ids: list[Any]) -> list[dict[str, Any]]:
+        with self.lock:
+            return [self.render(self.controls[i]) for i in control_ids if i in self.controls]
+
+    def list_users(self, include_deactivated: bool) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                copy.deepcopy(u)
+                for u in self.users.values()
+                if include_deactivated or u.get("type") not in hp.DEACTIVATED_TYPES
+            ]
+
+    def me(self, client: Client) -> dict[str, Any]:
+        with self.lock:
+            user = self.users.get(client.user_id)
+            if user is None:
+                raise ApiProblem(404, "The caller's user was not found")
+            return copy.deepcopy(user)
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def _check_fields(self, body: dict[str, Any], allowed: tuple[str, ...]) -> None:
+        unknown = sorted(set(body) - set(allowed))
+        if unknown and hp.REJECT_UNKNOWN_FIELDS:
+            raise ApiProblem(400, f"Unknown field(s): {', '.join(unknown)}")
+
+    def _validated(self, body: dict[str, Any], control_id: str | None) -> dict[str, Any]:
+        """The stored-field changes a write body asks for, or ApiProblem(400/409)."""
+        changes: dict[str, Any] = {}
+        for key, value in body.items():
+            if key in ("controlIdentifier", "name") and (
+                not isinstance(value, str) or not value.strip()
+            ):
+                raise ApiProblem(400, f"'{key}' must be a non-empty string")
+            if key in ("description", "notes", "workStatus", "freshAsOfNote") and not isinstance(
+                value, (str, type(None))
+            ):
+                raise ApiProblem(400, f"'{key}' must be a string")
+            enums = {
+                "status": hp.OBJECT_STATUSES,
+                "freshnessPolicy": hp.FRESHNESS_POLICIES,
+                "implementation": hp.IMPLEMENTATION_VALUES,
+                "testingStatus": hp.TESTING_STATUS_VALUES,
+                "health": hp.HEALTH_VALUES,
+            }
+            if key in enums and value not in enums[key]:
+                raise ApiProblem(
+                    400, f"'{value}' is not a valid {key}; expected one of {', '.join(enums[key])}"
+                )
+            if key == "freshForDuration":
+                _check_duration(value)
+            if key == "owner":
+                value = self._owner_id(value)
+            if key == "controlIdentifier":
+                for other in self.controls.values():
+                    if other["controlIdentifier"] == value and other["id"] != control_id:
+                        raise ApiProblem(
+                            hp.CREATE_DUPLICATE_STATUS,
+                            f"A control with identifier '{value}' already exists",
+                        )
+            changes[key] = value
+        if changes.pop("clearDomain", False):
+            changes["domainId"], changes["domainName"] = None, None
+        elif "domainName" in changes and "domainId" not in changes:
+            name = changes["domainName"]
+            changes["domainId"] = self.domains.setdefault(name, str(uuid.uuid4())) if name else None
+        return changes
+
+    def _owner_id(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ApiProblem(400, "'owner' must be a user id (a string)")
+        user = self.users.get(value)
+        if user is None:
+            raise ApiProblem(400, f"Unknown owner: no user has id '{value}'")
+        if user.get("type") in hp.SERVICE_ACCOUNT_TYPES:
+            raise ApiProblem(400, "A service account cannot be the owner of a control")
+        if user.get("type") in hp.DEACTIVATED_TYPES:
+            raise ApiProblem(400, f"User '{value}' is deactivated and cannot own a control")
+        return value
+
+    def patch_control(
+        self, control_id: str, body: dict[str, Any], caller: Client
+    ) -> dict[str, Any]:
+        self._check_fields(body, hp.PATCH_FIELDS_DOC + hp.PATCH_FIELDS_3P)
+        with self.lock:
+            stored = self.controls.get(control_id)
+            if stored is None:
+                raise ApiProblem(404, f"Control {control_id} was not found")
+            changes = self._validated(body, control_id)
+            stored.update(changes)
+            stored["updatedBy"] = caller.user_id
+            stored["updatedOn"] = now_iso()
+            self.version += 1
+            return self.render(stored)
+
+    def create_control(self, body: dict[str, Any], caller: Client) -> dict[str, Any]:
+        self._check_fields(body, hp.PATCH_FIELDS_DOC + hp.PATCH_FIELDS_3P)
+        missing = [key for key in hp.CREATE_REQUIRED_FIELDS if key not in body]
+        if missing:
+            raise ApiProblem(400, f"Missing required field(s): {', '.join(missing)}")
+        with self.lock:
+            changes = self._validated(body, None)
+            stamp = now_iso()
+            stored: dict[str, Any] = {
+                "id": str(uuid.uuid4()),
+                "orgId": self.org_id,
+                "controlType": "simple",
+                "notes": None,
+                "domainId": None,
+                "domainName": None,
+                "workStatus": None,
+                "owner": None,
+                "freshnessPolicy": "none",
+                "freshForDuration": None,
+                "freshness": "noFreshness",
+                "implementation": "unknown",
+                "testingStatus": "notTested",
+                "status": hp.STATUS_ACTIVE,
+                "permissions": ["view", "edit"],
+                "createdBy": caller.user_id,
+                "createdOn": stamp,
+                "updatedBy": caller.user_id,
+                "updatedOn": stamp,
+            }
+            stored.update(changes)
+            self.controls[stored["id"]] = stored
+            self.version += 1
+            return self.render(stored)
+
+
+def _check_duration(value: Any) -> None:
+    if value is None:
+        return
+    try:
+        parsed = isodate.parse_duration(value) if isinstance(value, str) else None
+    except (isodate.ISO8601Error, ValueError):
+        parsed = None
+    if parsed is None or not hasattr(parsed, "total_seconds") or parsed.total_seconds() <= 0:
+        raise ApiProblem(400, f"'{value}' is not a valid freshForDuration (ISO-8601, e.g. PT720H)")
