@@ -67,10 +67,12 @@ def _configure_logging(debug: bool) -> None:
     root = logging.getLogger("hpconfig")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
-    if debug:
-        urllib3_log = logging.getLogger("urllib3")
-        urllib3_log.handlers[:] = [handler]
-        urllib3_log.setLevel(logging.DEBUG)
+    # urllib3 says "Retrying (...)" at WARNING on every retry; hpconfig reports the outcome
+    # itself, so its chatter shows with --debug only.
+    urllib3_log = logging.getLogger("urllib3")
+    urllib3_log.handlers[:] = [handler]
+    urllib3_log.propagate = False
+    urllib3_log.setLevel(logging.DEBUG if debug else logging.ERROR)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -118,6 +120,189 @@ def validate(obj: dict[str, Any], paths: tuple[Path, ...], output_format: str) -
         click.echo(f"{count} problem{'s' if count != 1 else ''} in {files}.", err=True)
         return ExitCode.INVALID_INPUT
     click.echo(f"{len(project.desired)} controls in {files}: valid.", err=True)
+    return ExitCode.OK
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    import tempfile
+
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _report(
+    plan: Any, output_format: str, out: Path | None, color: bool | None, show_unmanaged: bool
+) -> None:
+    from hpconfig.render.json import render_json
+    from hpconfig.render.markdown import render_markdown
+    from hpconfig.render.text import render_text
+
+    if out is not None:
+        try:
+            _write_atomically(out, render_json(plan))
+        except OSError as error:
+            raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
+    if output_format == "json":
+        click.echo(render_json(plan), nl=False)
+    elif output_format == "markdown":
+        click.echo(render_markdown(plan), nl=False)
+    else:
+        paint = use_color(sys.stdout) if color is None else color
+        click.echo(
+            render_text(plan, color=paint, show_unmanaged=show_unmanaged), nl=False, color=paint
+        )
+
+
+def _plan_with(settings: Any, project: Any) -> Any:
+    from hpconfig.client import HyperproofClient
+    from hpconfig.planning import make_plan
+
+    click.echo(
+        f"hpconfig: {len(project.desired)} controls declared in {len(project.files)} files; "
+        f"reading Hyperproof at {settings.api_url} ...",
+        err=True,
+    )
+    with HyperproofClient(settings) as client:
+        return make_plan(client, project.desired, project.config)
+
+
+def _plan_options(function: Any) -> Any:
+    options = [
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["text", "json", "markdown"]),
+            default="text",
+            show_default=True,
+            help="The report on stdout.",
+        ),
+        click.option(
+            "--out",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Also write the JSON report to this file, whatever --format prints.",
+        ),
+        click.option(
+            "--show-unmanaged",
+            is_flag=True,
+            help="List the controls in Hyperproof that no manifest declares.",
+        ),
+        click.option(
+            "--color/--no-color",
+            default=None,
+            help="Colour the text report (default: on a terminal without NO_COLOR).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_plan_options
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when in sync, 2 when the plan has changes (as Terraform).",
+)
+@click.option("--region", type=click.Choice(["us", "eu", "gov"]), help="Hyperproof region.")
+@click.option("--api-url", help="API host root; overrides the region's.")
+@click.option("--token-url", help="OAuth token URL; overrides the region's.")
+@click.option("--client-id", help="The API client's id (the secret only from the environment).")
+@click.option("--connect-timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
+@click.option("--read-timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
+@click.pass_obj
+def plan(
+    obj: dict[str, Any],
+    paths: tuple[Path, ...],
+    output_format: str,
+    out: Path | None,
+    show_unmanaged: bool,
+    color: bool | None,
+    detailed_exitcode: bool,
+    region: str | None,
+    api_url: str | None,
+    token_url: str | None,
+    client_id: str | None,
+    connect_timeout: float | None,
+    read_timeout: float | None,
+) -> int:
+    """Compare the manifests with Hyperproof and report the drift (read-only)."""
+    from hpconfig import settings as settings_module
+
+    project = load_project(list(paths), obj["config_path"])
+    if project.problems:  # checked before any network call
+        raise InputError(project.problems)
+    settings = settings_module.resolve(
+        project.config,
+        region=region,
+        api_url=api_url,
+        token_url=token_url,
+        client_id=client_id,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+    )
+    result = _plan_with(settings, project)
+    _report(result, output_format, out, color, show_unmanaged)
+    if detailed_exitcode and result.has_changes:
+        return ExitCode.CHANGES
+    return ExitCode.OK
+
+
+@cli.command()
+@_plan_options
+@click.option(
+    "--seed",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The sandbox organization (default: examples/sandbox/org.json).",
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_obj
+def demo(
+    obj: dict[str, Any],
+    output_format: str,
+    out: Path | None,
+    show_unmanaged: bool,
+    color: bool | None,
+    seed: Path | None,
+    paths: tuple[Path, ...],
+) -> int:
+    """Plan examples/ against the sandbox, through the real sign-in and HTTP code."""
+    from hpconfig.sandbox import Sandbox, load_seed
+    from hpconfig.sandbox.seeds import EXAMPLE_SEED
+    from hpconfig.settings import Secret, Settings
+
+    seed = seed or EXAMPLE_SEED
+    manifests = list(paths) or [Path("examples")]
+    if not seed.is_file() or not all(p.exists() for p in manifests):
+        raise click.ClickException(
+            "the demo plans examples/ against examples/sandbox/org.json: run it from a clone of "
+            "the hpconfig repository, or give PATHS and --seed"
+        )
+    project = load_project(manifests, obj["config_path"])
+    if project.problems:
+        raise InputError(project.problems)
+    with Sandbox(load_seed(seed)) as sandbox:
+        click.echo(
+            f"hpconfig demo: a sandbox Hyperproof API is listening at {sandbox.api_url}", err=True
+        )
+        settings = Settings(
+            api_url=sandbox.api_url,
+            token_url=sandbox.token_url,
+            client_id=sandbox.client_id,
+            secret=Secret(sandbox.client_secret),
+        )
+        result = _plan_with(settings, project)
+        sent = sandbox.requests()
+    _report(result, output_format, out, color, show_unmanaged)
+    calls = ", ".join(f"{entry['method']} {entry['path']}" for entry in sent)
+    click.echo(f"hpconfig demo: the plan made {len(sent)} requests ({calls}).", err=True)
     return ExitCode.OK
 
 

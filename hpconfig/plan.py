@@ -1,0 +1,145 @@
+"""The plan: what differs between git and Hyperproof, as plain, ordered, JSON-able data.
+
+Owns ``FieldChange``, ``Change`` and ``Plan``, their order (creates, then updates, each by
+identifier), their counts and ``to_dict`` (the JSON report, ``schemas/plan.schema.json``). Pure:
+it must not read files, talk HTTP or print; renderers turn a plan into text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hpconfig.config import IgnoreRule
+from hpconfig.errors import Location
+
+FORMAT_VERSION = "1"
+ACTIONS = ("create", "update")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field: the manifest's value (expected) and Hyperproof's (actual), as shown."""
+
+    field: str
+    expected: Any
+    actual: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "expected": self.expected, "actual": self.actual}
+
+
+@dataclass(frozen=True)
+class Change:
+    identifier: str
+    action: str  # create | update
+    source: Location | None
+    fields: tuple[FieldChange, ...]
+    live_id: str | None = None
+    updated_by: str | None = None
+    updated_on: str | None = None
+    ignored: tuple[str, ...] = ()  # fields that differ but an ignore rule drops
+
+    def sort_key(self) -> tuple[int, str]:
+        return ACTIONS.index(self.action), self.identifier
+
+    def to_dict(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "identifier": self.identifier,
+            "action": self.action,
+            "source": {"file": self.source.file, "line": self.source.line} if self.source else None,
+            "fields": [change.to_dict() for change in self.fields],
+        }
+        if self.action == "update":
+            document["live"] = {
+                "id": self.live_id,
+                "updatedBy": self.updated_by,
+                "updatedOn": self.updated_on,
+            }
+        if self.ignored:
+            document["ignored_fields"] = list(self.ignored)
+        return document
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    identifier: str
+    id: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"identifier": self.identifier, "id": self.id}
+
+
+@dataclass(frozen=True)
+class Safety:
+    """octoDNS's threshold: too large a share of existing controls updated at once."""
+
+    updates: int
+    existing: int
+    max_percent: float
+    min_controls: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.updates / self.existing if self.existing else 0.0
+
+    @property
+    def exceeded(self) -> bool:
+        return self.existing >= self.min_controls and self.percent > self.max_percent
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "update_percent": round(self.percent, 1),
+            "max_change_percent": self.max_percent,
+            "min_controls": self.min_controls,
+            "exceeded": self.exceeded,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    unmanaged: tuple[Unmanaged, ...]
+    in_sync: int
+    ignore_rules: tuple[IgnoreRule, ...] = ()
+    safety: Safety | None = None
+    ignored_fields: int = 0
+    organization: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def count(self, action: str) -> int:
+        return sum(1 for change in self.changes if change.action == action)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "create": self.count("create"),
+            "update": self.count("update"),
+            "unmanaged": len(self.unmanaged),
+            "in_sync": self.in_sync,
+        }
+
+    def summary_line(self) -> str:
+        summary = self.summary()
+        if not self.changes:
+            text = f"No changes. {summary['in_sync']} in sync"
+        else:
+            parts = [f"{summary[a]} to {a}" for a in ACTIONS if summary[a]]
+            text = f"Plan: {', '.join(parts)}. {summary['in_sync']} in sync"
+        if summary["unmanaged"]:
+            text += f", {summary['unmanaged']} unmanaged"
+        return text + "."
+
+    def to_dict(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "summary": self.summary(),
+            "changes": [change.to_dict() for change in self.changes],
+            "unmanaged": [item.to_dict() for item in self.unmanaged],
+            "ignore_rules": [rule.to_dict() for rule in self.ignore_rules],
+        }
+        if self.safety is not None:
+            document["safety"] = self.safety.to_dict()
+        return document

@@ -1,0 +1,39 @@
+"""Fetch the live organization and plan against it: the one network step of ``plan``.
+
+Owns which lists to ask for: the active controls always (one request, the whole organization),
+and the archived ones only when a manifest declares an archived control or declares one the
+active list lacks, so that an archived control is never mistaken for a missing one. The number
+of requests never grows with the number of controls.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from hpconfig import hyperproof as hp
+from hpconfig.client import HyperproofClient
+from hpconfig.config import Config
+from hpconfig.diff import diff
+from hpconfig.live import live_control
+from hpconfig.model import Control
+from hpconfig.plan import Plan
+
+log = logging.getLogger("hpconfig.planning")
+
+
+def fetch_live(client: HyperproofClient, desired: dict[str, Control]) -> dict[str, Control]:
+    live: dict[str, Control] = {}
+    for api in client.list_controls():
+        control = live_control(api)
+        live.setdefault(control.identifier, control)
+    wants_archived = any(c.values.get("status") == hp.STATUS_ARCHIVED for c in desired.values())
+    if wants_archived or any(identifier not in live for identifier in desired):
+        log.debug("asking for archived controls too")
+        for api in client.list_controls(status=hp.STATUS_ARCHIVED):
+            control = live_control(api)
+            live.setdefault(control.identifier, control)
+    return live
+
+
+def make_plan(client: HyperproofClient, desired: dict[str, Control], config: Config) -> Plan:
+    return diff(desired, fetch_live(client, desired), config)

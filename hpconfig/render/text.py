@@ -1,0 +1,91 @@
+"""Plan → the terminal report, like Terraform's: a symbol per action, then `field: old → new`.
+
+Pure. Colour is a parameter (the CLI decides: a terminal, and no NO_COLOR); multi-line text
+changes show as a unified diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any
+
+from hpconfig.plan import Change, Plan
+
+SYMBOLS = {"create": "+", "update": "~"}
+COLOURS = {"create": "32", "update": "33", "dim": "2", "bold": "1", "red": "31", "green": "32"}
+
+
+class _Paint:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, colour: str) -> str:
+        return f"\x1b[{COLOURS[colour]}m{text}\x1b[0m" if self.enabled else text
+
+
+def value_text(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
+
+
+def _field_lines(change: Change, paint: _Paint) -> list[str]:
+    lines: list[str] = []
+    for item in change.fields:
+        expected, actual = item.expected, item.actual
+        multiline = any(isinstance(v, str) and "\n" in v.strip() for v in (expected, actual))
+        if change.action == "create":
+            lines.append(f"      {item.field}: {value_text(expected)}")
+        elif multiline:
+            lines.append(f"      {item.field}:")
+            diff = difflib.unified_diff(
+                (actual or "").splitlines(),
+                (expected or "").splitlines(),
+                "hyperproof",
+                "manifest",
+                lineterm="",
+                n=1,
+            )
+            for line in list(diff)[2:]:
+                colour = (
+                    "red" if line.startswith("-") else "green" if line.startswith("+") else "dim"
+                )
+                lines.append("        " + paint(line, colour))
+        else:
+            lines.append(f"      {item.field}: {value_text(actual)} → {value_text(expected)}")
+    return lines
+
+
+def render_text(plan: Plan, color: bool = False, show_unmanaged: bool = False) -> str:
+    paint = _Paint(color)
+    lines: list[str] = []
+    for change in plan.changes:
+        where = f"  ({change.source.file}:{change.source.line})" if change.source else ""
+        symbol = SYMBOLS[change.action]
+        lines.append(paint(f"  {symbol} {change.identifier}", change.action) + paint(where, "dim"))
+        lines += _field_lines(change, paint)
+        if change.action == "update" and (change.updated_by or change.updated_on):
+            when = (change.updated_on or "").replace("T", " ").replace("Z", " UTC")
+            who = change.updated_by or "someone"
+            lines.append(paint(f"      changed in Hyperproof by {who} on {when}".rstrip(), "dim"))
+        if change.ignored:
+            lines.append(paint(f"      ignored: {', '.join(change.ignored)}", "dim"))
+        lines.append("")
+    if show_unmanaged and plan.unmanaged:
+        lines.append("Unmanaged (in Hyperproof, in no manifest):")
+        lines += [f"  ? {item.identifier}" for item in plan.unmanaged]
+        lines.append("")
+    for rule in plan.ignore_rules:
+        scope = ", ".join(rule.controls) if rule.controls else "all controls"
+        until = f" (until {rule.expires.isoformat()})" if rule.expires else ""
+        lines.append(
+            paint(f"Ignored: {', '.join(rule.fields)} on {scope}: {rule.reason}{until}", "dim")
+        )
+    if plan.safety is not None and plan.safety.exceeded:
+        lines.append(
+            f"Warning: this plan updates {plan.safety.percent:.0f}% of the existing controls, "
+            f"more than the safety limit of {plan.safety.max_percent:g}%; apply will need --force."
+        )
+    lines.append(paint(plan.summary_line(), "bold"))
+    return "\n".join(lines) + "\n"
