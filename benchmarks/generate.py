@@ -1,36 +1,30 @@
-"""Generate a large manifest set (and, for the sandbox, a matching organization) for benchmarks.
+"""Generate a large organization and manifests that plan clean against it, for benchmarks.
 
-python benchmarks/generate.py OUT_DIR [--controls 10000] [--files 20]
+    python benchmarks/generate.py OUT_DIR [--controls 10000] [--files 20] [--users 50]
+
+Writes OUT_DIR/manifests/*.yaml and OUT_DIR/org.json (a sandbox seed). Durations are written in
+three forms (30d, P90D, PT720H) so that normalisation is exercised.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import json
 from pathlib import Path
+from typing import Any
 
-DOMAINS = [
-    "Access Control",
-    "System Operations",
-    "Change Management",
-    "Risk Assessment",
-    "Monitoring Activities",
-    "Availability",
-    "Confidentiality",
-    "Control Environment",
-]
-IMPLEMENTATION = ["unknown", "notStarted", "inProgress", "completed"]
+from hpconfig.sandbox.seeds import DURATION_FORMS, generate_org
 
 
-def control_identifier(index: int) -> str:
-    return f"GEN-{index:05d}"
+def _quoted(text: str) -> str:
+    return json.dumps(text)
 
 
 def write_manifests(
-    out: Path, controls: int, files: int, users: int = 50, seed: int = 7
+    out: Path, controls: int, files: int, users: int = 50, org: dict[str, Any] | None = None
 ) -> list[Path]:
-    """Write ``controls`` controls over ``files`` manifest files; returns the files."""
-    rng = random.Random(seed)
+    """Write manifests for ``generate_org(controls, users)`` over ``files`` files."""
+    org = org or generate_org(controls, users)
     out.mkdir(parents=True, exist_ok=True)
     per_file = -(-controls // files)
     written: list[Path] = []
@@ -38,22 +32,24 @@ def write_manifests(
         lines = [
             "# yaml-language-server: $schema=../schemas/manifest.schema.json",
             "defaults:",
-            f"  domain: {DOMAINS[file_index % len(DOMAINS)]}",
-            "  freshness: {policy: manual, duration: 90d}",
+            "  status: active",
+            "  freshness: {policy: manual}",
             "controls:",
         ]
-        for index in range(file_index * per_file, min(controls, (file_index + 1) * per_file)):
+        chunk = org["controls"][file_index * per_file : (file_index + 1) * per_file]
+        for offset, control in enumerate(chunk):
+            index = file_index * per_file + offset
+            description = control["description"].split("\n")
             lines += [
-                f"  - identifier: {control_identifier(index)}",
-                f"    name: Generated control number {index}",
+                f"  - identifier: {control['controlIdentifier']}",
+                f"    name: {control['name']}",
                 "    description: |",
-                f"      Control {index} makes sure that the thing it controls is controlled.",
-                "      It is reviewed by its owner every quarter.",
-                f"    owner: user{rng.randrange(users)}@example.com",
-                "    status: active",
-                f"    implementation: {rng.choice(IMPLEMENTATION)}",
-                "    workStatus: operating",
-                f"    freshness: {{duration: {rng.choice(['30d', 'P90D', 'PT720H'])}}}",
+                *(f"      {line}" for line in description),
+                f"    owner: {control['owner']['email']}",
+                f"    domain: {control['domainName']}",
+                f"    implementation: {control['implementation']}",
+                f"    workStatus: {control['workStatus']}",
+                f"    freshness: {{duration: {DURATION_FORMS[index % len(DURATION_FORMS)][0]}}}",
             ]
         path = out / f"controls-{file_index:02d}.yaml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -66,9 +62,12 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--controls", type=int, default=10_000)
     parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--users", type=int, default=50)
     args = parser.parse_args()
-    for path in write_manifests(args.out, args.controls, args.files):
-        print(path)
+    org = generate_org(args.controls, args.users)
+    write_manifests(args.out / "manifests", args.controls, args.files, args.users, org)
+    (args.out / "org.json").write_text(json.dumps(org), encoding="utf-8")
+    print(f"wrote {args.out}/manifests ({args.files} files) and {args.out}/org.json")
 
 
 if __name__ == "__main__":

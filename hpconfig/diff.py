@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from hpconfig.config import Config, IgnoreRule
 from hpconfig.durations import format_duration
 from hpconfig.model import Control
@@ -27,6 +25,8 @@ def shown(name: str, value: Any, written: Any) -> Any:
 
 
 def _differing_fields(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
+    from deepdiff import DeepDiff  # imported on the first drift: a clean plan never needs it
+
     difference = DeepDiff(actual, expected, view="tree")
     names: set[str] = set()
     for items in difference.values():

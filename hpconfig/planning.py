@@ -16,12 +16,18 @@ from hpconfig.config import Config
 from hpconfig.diff import diff
 from hpconfig.live import live_control
 from hpconfig.model import Control
+from hpconfig.perf import paused_gc
 from hpconfig.plan import Plan
 
 log = logging.getLogger("hpconfig.planning")
 
 
 def fetch_live(client: HyperproofClient, desired: dict[str, Control]) -> dict[str, Control]:
+    with paused_gc():
+        return _fetch_live(client, desired)
+
+
+def _fetch_live(client: HyperproofClient, desired: dict[str, Control]) -> dict[str, Control]:
     live: dict[str, Control] = {}
     for api in client.list_controls():
         control = live_control(api)

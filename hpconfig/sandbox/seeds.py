@@ -156,12 +156,12 @@ DOMAINS = [
     "Control Environment",
 ]
 _IMPLEMENTATION = ["unknown", "notStarted", "inProgress", "completed"]
-_DURATIONS = [("30d", "PT720H"), ("P90D", "P90D"), ("PT720H", "PT720H")]
+DURATION_FORMS = [("30d", "PT720H"), ("P90D", "P90D"), ("PT720H", "PT720H")]
 
 
 def generated_manifest_fields(index: int, users: int, rng: random.Random) -> dict[str, Any]:
     """The fields of generated control ``index``, shared by the org and its manifests."""
-    written, iso = _DURATIONS[index % len(_DURATIONS)]
+    written, iso = DURATION_FORMS[index % len(DURATION_FORMS)]
     return {
         "identifier": f"GEN-{index:05d}",
         "name": f"Generated control number {index}",
