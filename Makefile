@@ -25,6 +25,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/validate_bench.py
+	$(BIN)/python benchmarks/sandbox_bench.py
+	$(BIN)/python benchmarks/plan_bench.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

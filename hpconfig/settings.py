@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +25,9 @@ ENV_SECRET_FILE = "HYPERPROOF_CLIENT_SECRET_FILE"
 ENV_REGION = "HYPERPROOF_REGION"
 ENV_API_URL = "HYPERPROOF_API_URL"
 ENV_TOKEN_URL = "HYPERPROOF_TOKEN_URL"
+ENV_RETRY_ATTEMPTS = "HPCONFIG_RETRY_ATTEMPTS"
+ENV_RETRY_BACKOFF = "HPCONFIG_RETRY_BACKOFF"
+ENV_RETRY_MAX_SECONDS = "HPCONFIG_RETRY_MAX_SECONDS"
 CREDENTIALS_HINT = (
     f"check {ENV_CLIENT_ID} and {ENV_SECRET} (or {ENV_SECRET_FILE}), and that the API client "
     "belongs to this region's organization"
@@ -127,6 +130,30 @@ def read_secret(environ: Mapping[str, str]) -> Secret:
     return Secret(value or "")
 
 
+def retry_policy(environ: Mapping[str, str]) -> RetryPolicy:
+    """The retry policy, tuned by HPCONFIG_RETRY_* (a backoff of 0 retries without waiting)."""
+    policy = RetryPolicy()
+    changes: dict[str, float] = {}
+    for name, key, kind in (
+        (ENV_RETRY_ATTEMPTS, "attempts", int),
+        (ENV_RETRY_BACKOFF, "backoff_factor", float),
+        (ENV_RETRY_MAX_SECONDS, "total_seconds", float),
+    ):
+        text = environ.get(name)
+        if not text:
+            continue
+        try:
+            value = kind(text)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, not {text!r}") from None
+        if value < 0:
+            raise SettingsError(f"{name} must not be negative")
+        changes[key] = value
+    if changes.get("backoff_factor") == 0:
+        changes.update(jitter=0, retry_after_max=0, backoff_max=0)
+    return replace(policy, **changes)  # type: ignore[arg-type]
+
+
 def resolve(
     config: Config,
     environ: Mapping[str, str] | None = None,
@@ -173,5 +200,5 @@ def resolve(
         region=chosen_region,
         connect_timeout=connect_timeout or config.connect_timeout or 10.0,
         read_timeout=read_timeout or config.read_timeout or 60.0,
-        retry=retry or RetryPolicy(),
+        retry=retry or retry_policy(env),
     )

@@ -37,6 +37,7 @@ def env_for(sandbox: Sandbox, secret: str = CANARY) -> dict[str, str]:
         "HYPERPROOF_CLIENT_SECRET": secret,
         "HYPERPROOF_CLIENT_SECRET_FILE": "",
         "NO_COLOR": "",
+        "HPCONFIG_RETRY_BACKOFF": "0",  # tests never sleep for backoff
     }
 
 
@@ -165,6 +166,26 @@ def test_api_failure_exit_4_with_method_url_status(hpconfig_sandbox: Sandbox) ->
     ) in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        (
+            "html",
+            "HTTP 502: an HTML page (502 Bad Gateway), not JSON (still failing after retries)",
+        ),
+        ("malformed", "HTTP 200: the answer is not valid JSON"),
+    ],
+)
+def test_unusable_answers_exit_4_with_a_clear_message(
+    hpconfig_sandbox: Sandbox, kind: str, message: str
+) -> None:
+    hpconfig_sandbox.add_fault(kind, path="/v1/controls", count=100)
+    result = run(hpconfig_sandbox, "plan", str(EXAMPLES))
+    assert result.exit_code == 4
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_plain_http_to_a_remote_host_is_refused(hpconfig_sandbox: Sandbox) -> None:
     env = {**env_for(hpconfig_sandbox), "HYPERPROOF_API_URL": "http://api.example.com"}
     result = run(hpconfig_sandbox, "plan", str(EXAMPLES), env=env)
@@ -204,6 +225,31 @@ def test_canary_secret_appears_nowhere(hpconfig_sandbox: Sandbox, tmp_path: Path
     refused = run(hpconfig_sandbox, "--debug", "plan", str(EXAMPLES), env=wrong_id)
     assert refused.exit_code == 4
     assert_no_canary(refused)
+    for args in (["--debug", "demo", "--format", "json"], ["--debug", "schema", "config"]):
+        other = run(hpconfig_sandbox, *args)
+        assert other.exit_code == 0, other.stderr
+        assert_no_canary(other)
+
+
+def test_canary_secret_never_reaches_the_sandbox_command_output() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hpconfig", "--debug", "sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HYPERPROOF_CLIENT_SECRET": CANARY, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    lines = [process.stdout.readline() for _ in range(4)]
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert lines[3].startswith("export HYPERPROOF_CLIENT_SECRET=sandbox-secret")
+    assert CANARY not in "".join(lines) + out + err
 
 
 def test_demo_plans_the_examples_against_the_sandbox() -> None:

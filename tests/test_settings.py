@@ -132,3 +132,20 @@ def test_secret_never_shows_itself() -> None:
     with pytest.raises(TypeError):
         pickle.dumps(secret)
     assert secret.reveal() == "CANARY-123"
+
+
+def test_retry_policy_from_the_environment() -> None:
+    settings = resolve(
+        Config(),
+        {
+            **CREDS,
+            "HPCONFIG_RETRY_ATTEMPTS": "2",
+            "HPCONFIG_RETRY_BACKOFF": "0",
+            "HPCONFIG_RETRY_MAX_SECONDS": "9",
+        },
+    )
+    retry = settings.retry
+    assert (retry.attempts, retry.backoff_factor, retry.total_seconds) == (2, 0, 9)
+    assert (retry.jitter, retry.retry_after_max) == (0, 0)
+    with pytest.raises(SettingsError, match="HPCONFIG_RETRY_ATTEMPTS must be a number"):
+        resolve(Config(), {**CREDS, "HPCONFIG_RETRY_ATTEMPTS": "many"})
