@@ -55,7 +55,9 @@ def diff(
         have = live.get(identifier)
         if have is None:
             fields = tuple(
-                FieldChange(name, shown(name, value, want.written[name]), None)
+                FieldChange(
+                    name, shown(name, value, want.written[name]), None, want.location_of(name)
+                )
                 for name, value in sorted(want.values.items())
             )
             changes.append(Change(identifier, "create", want.source, fields))
@@ -76,6 +78,7 @@ def diff(
                 name,
                 shown(name, compared[name], want.written[name]),
                 shown(name, actual[name], have.written.get(name)),
+                want.location_of(name),
             )
             for name in _differing_fields(compared, actual)
         )

@@ -7,7 +7,8 @@ it must not read files, talk HTTP or print; renderers turn a plan into text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from hpconfig.config import IgnoreRule
@@ -24,6 +25,9 @@ class FieldChange:
     field: str
     expected: Any
     actual: Any
+    source: Location | None = dataclass_field(
+        default=None, compare=False
+    )  # where the manifest sets it
 
     def to_dict(self) -> dict[str, Any]:
         return {"field": self.field, "expected": self.expected, "actual": self.actual}
@@ -104,7 +108,6 @@ class Plan:
     ignore_rules: tuple[IgnoreRule, ...] = ()
     safety: Safety | None = None
     ignored_fields: int = 0
-    organization: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_changes(self) -> bool:

@@ -309,6 +309,6 @@ def test_markdown_keeps_the_summary_and_says_what_it_left_out() -> None:
     assert "**Plan: 1000 to update. 0 in sync.**" in text
     shown = text.count("<details>")
     assert 0 < shown < 1000
-    assert f"_{1000 - shown} more controls left out to fit the comment limit" in text
+    assert f"_{1000 - shown} more controls left out to fit the size limit" in text
     small = render_markdown(_big_plan(3))
     assert small.count("<details>") == 3 and "left out" not in small

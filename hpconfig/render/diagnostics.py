@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from hpconfig.errors import Problem
-from hpconfig.render.github import Annotation, render_annotations
+from hpconfig.render.github import problem_annotation, render_annotations
 
 FORMAT_VERSION = "1"
 
@@ -27,17 +27,7 @@ def render_json(problems: Sequence[Problem], files: int, controls: int) -> str:
 
 def render_github(problems: Sequence[Problem]) -> str:
     """The full list as log lines, then annotations on the lines they concern (capped)."""
-    annotations = [
-        Annotation(
-            problem.severity.value,
-            f"{problem.path}: {problem.message}" if problem.path else problem.message,
-            file=problem.location.file,
-            line=problem.location.line,
-            column=problem.location.column,
-            title="hpconfig validate",
-        )
-        for problem in problems
-    ]
+    annotations = [problem_annotation(problem, "hpconfig validate") for problem in problems]
     return render_text(problems) + render_annotations(
         annotations, "the full list is in this step's log"
     )

@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hpconfig.errors import Problem
+from hpconfig.plan import Change, Plan
+from hpconfig.render.text import value_text
+
 ANNOTATIONS_PER_STEP = 10
 
 
@@ -61,3 +65,54 @@ def render_annotations(
         )
         lines.append(more.command())
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _value(value: object, limit: int = 120) -> str:
+    text = value_text(value)
+    return text if len(text) <= limit else text[: limit - 4] + '..."'
+
+
+def problem_annotation(problem: Problem, title: str) -> Annotation:
+    return Annotation(
+        problem.severity.value,
+        f"{problem.path}: {problem.message}" if problem.path else problem.message,
+        file=problem.location.file,
+        line=problem.location.line,
+        column=problem.location.column,
+        title=title,
+    )
+
+
+def change_annotation(change: Change) -> Annotation:
+    source = change.source
+    if change.action == "create":
+        return Annotation(
+            "warning",
+            "declared here but not found in Hyperproof; apply will create it",
+            file=source.file if source else None,
+            line=source.line if source else 0,
+            title=f"Missing in Hyperproof: {change.identifier}",
+        )
+    parts = [
+        f"{item.field}: {_value(item.expected)} in git, {_value(item.actual)} in Hyperproof"
+        for item in change.fields
+    ]
+    if change.updated_by:
+        parts.append(f"changed by {change.updated_by} on {(change.updated_on or '')[:10]}")
+    return Annotation(
+        "warning",
+        "; ".join(parts),
+        file=source.file if source else None,
+        line=source.line if source else 0,
+        title=f"Drift: {change.identifier}",
+    )
+
+
+def render_plan_annotations(plan: Plan, limit: int = ANNOTATIONS_PER_STEP) -> str:
+    """Drift on live controls first (someone changed Hyperproof), then missing controls."""
+    ordered = sorted(plan.changes, key=lambda c: (c.action != "update", c.identifier))
+    return render_annotations(
+        [change_annotation(change) for change in ordered],
+        "the full plan is in this step's log and in its JSON and SARIF reports",
+        limit,
+    )

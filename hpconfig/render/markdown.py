@@ -1,8 +1,9 @@
 """Plan → a pull-request comment: a summary table, then one collapsible section per control.
 
-Pure. GitHub refuses comments over 65,536 characters, so the report is cut at ``limit``: the
-summary always survives, controls are dropped from the end, and the comment says how many it
-left out and where the full report is.
+Pure. GitHub refuses comments over 65,536 characters and step summaries over 1 MiB, so the
+report is cut at ``limit``, counted in UTF-8 bytes (never fewer than characters): the summary
+always survives, controls are dropped from the end, and the report says how many it left out
+and where the full report is.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ from hpconfig.render.text import value_text
 
 MARKER = "<!-- hpconfig-plan -->"
 COMMENT_LIMIT = 65_000
+STEP_SUMMARY_LIMIT = 1024 * 1024 - 1024  # GitHub's 1 MiB per step, less room for other steps
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
 
 
 def _escape(text: str) -> str:
@@ -66,17 +72,17 @@ def render_markdown(plan: Plan, limit: int = COMMENT_LIMIT, full_report: str = "
     tail_text = ("\n" + "\n".join(tail) + "\n") if tail else ""
     sections = [_section(change) for change in plan.changes]
     where = full_report or "the JSON report (`--out`) or the job's log"
-    budget = limit - len(head_text) - len(tail_text) - 200  # room for the "left out" line
+    budget = limit - _size(head_text) - _size(tail_text) - 200  # room for the "left out" line
     kept: list[str] = []
     used = 0
     for section in sections:
-        if used + len(section) > budget:
+        if used + _size(section) > budget:
             break
         kept.append(section)
-        used += len(section)
+        used += _size(section)
     left_out = len(sections) - len(kept)
     cut = (
-        f"\n_{left_out} more controls left out to fit the comment limit; see {where}._\n"
+        f"\n_{left_out} more controls left out to fit the size limit; see {where}._\n"
         if left_out
         else ""
     )

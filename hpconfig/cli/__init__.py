@@ -1,0 +1,15 @@
+"""The command line. ``app`` holds the group and the error mapping; each command module adds
+its commands to it when imported here."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from hpconfig.cli import plan, sandbox, validate  # noqa: F401 - registers the commands
+from hpconfig.cli.app import cli, use_color
+
+__all__ = ["cli", "main", "use_color"]
+
+
+def main() -> NoReturn:
+    cli.main(prog_name="hpconfig")

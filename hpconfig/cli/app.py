@@ -1,0 +1,111 @@
+"""The command group: exit codes, logging, and helpers every command shares.
+
+Every ``HpconfigError`` is caught in one place (``_Group.main``) and turned into a message on
+stderr and its exit code; a traceback only with ``--debug``. Click's usage errors exit 64.
+The ``hpconfig.cli`` package is the only place that prints and sets exit codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from hpconfig import __version__
+from hpconfig.errors import ExitCode, HpconfigError, InputError
+from hpconfig.render import diagnostics
+
+log = logging.getLogger("hpconfig")
+
+
+class _Group(click.Group):
+    """Maps click's errors and hpconfig's exceptions to exit codes, in one place."""
+
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        debug = "--debug" in (args[0] if args and args[0] is not None else sys.argv[1:])
+        try:
+            code = super().main(*args, **kwargs)
+        except click.UsageError as error:
+            error.show()
+            sys.exit(ExitCode.USAGE)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(ExitCode.FAILURE)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        except InputError as error:
+            click.echo(diagnostics.render_text(error.problems), err=True, nl=False)
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(error.exit_code)
+        except HpconfigError as error:
+            if debug:
+                log.debug("stopped by", exc_info=True)
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(error.exit_code)
+        except Exception as error:  # a bug, not the user's mistake
+            if debug:
+                raise
+            click.echo(
+                f"Error: internal error: {type(error).__name__}: {error} "
+                "(run with --debug for the traceback, and please report it)",
+                err=True,
+            )
+            sys.exit(ExitCode.FAILURE)
+        sys.exit(code or 0)
+
+
+def _configure_logging(debug: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("hpconfig")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    # urllib3 says "Retrying (...)" at WARNING on every retry; hpconfig reports the outcome
+    # itself, so its chatter shows with --debug only.
+    urllib3_log = logging.getLogger("urllib3")
+    urllib3_log.handlers[:] = [handler]
+    urllib3_log.propagate = False
+    urllib3_log.setLevel(logging.DEBUG if debug else logging.ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="hpconfig")
+@click.option("--debug", is_flag=True, help="Log every step to stderr; show tracebacks of bugs.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="HPCONFIG_CONFIG",
+    help="The project config (default: hpconfig.yaml in the given directory or here).",
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, config_path: Path | None) -> None:
+    """Configuration as code for Hyperproof controls."""
+    _configure_logging(debug)
+    ctx.obj = {"config_path": config_path, "debug": debug}
+
+
+def use_color(stream: Any) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def write_atomically(path: Path, text: str) -> None:
+    import tempfile
+
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,222 @@
+"""`hpconfig plan` and `hpconfig demo`: sign in, fetch, diff, and write every report asked for."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hpconfig.cli.app import cli, log, use_color, write_atomically
+from hpconfig.errors import ExitCode, InputError
+from hpconfig.project import load_project
+from hpconfig.render import diagnostics
+
+
+def _write_report(path: Path, text: str) -> None:
+    try:
+        write_atomically(path, text)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
+
+
+def _step_summary(markdown: str) -> None:
+    """Append to $GITHUB_STEP_SUMMARY when GitHub Actions sets it (capped at 1 MiB)."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as stream:
+            stream.write(markdown + "\n")
+    except OSError as error:
+        log.warning("cannot append to GITHUB_STEP_SUMMARY (%s): %s", path, error.strerror)
+
+
+def _report(plan: Any, options: dict[str, Any]) -> None:
+    """Every output asked for, from one plan: stdout, --out, --sarif, --markdown, the summary."""
+    from hpconfig.render.github import render_plan_annotations
+    from hpconfig.render.json import render_json
+    from hpconfig.render.markdown import STEP_SUMMARY_LIMIT, render_markdown
+    from hpconfig.render.sarif import render_sarif
+    from hpconfig.render.text import render_text
+
+    if options["out"] is not None:
+        _write_report(options["out"], render_json(plan))
+    if options["sarif"] is not None:
+        _write_report(options["sarif"], render_sarif(plan))
+    if options["markdown"] is not None:
+        _write_report(options["markdown"], render_markdown(plan))
+    _step_summary(render_markdown(plan, limit=STEP_SUMMARY_LIMIT))
+    output_format, unmanaged = options["output_format"], options["show_unmanaged"]
+    if output_format == "json":
+        click.echo(render_json(plan), nl=False)
+    elif output_format == "markdown":
+        click.echo(render_markdown(plan), nl=False)
+    elif output_format == "sarif":
+        click.echo(render_sarif(plan), nl=False)
+    elif output_format == "github":
+        click.echo(render_text(plan, color=False, show_unmanaged=unmanaged), nl=False)
+        click.echo(render_plan_annotations(plan), nl=False)
+    else:
+        color = options["color"]
+        paint = use_color(sys.stdout) if color is None else color
+        text = render_text(plan, color=paint, show_unmanaged=unmanaged)
+        click.echo(text, nl=False, color=paint)
+
+
+def _refuse_invalid(problems: list[Any], output_format: str) -> None:
+    """Invalid inputs stop the run before any network call; in CI they become annotations."""
+    if output_format != "github":
+        raise InputError(problems)
+    click.echo(diagnostics.render_github(problems), nl=False)
+    count = len(problems)
+    click.echo(f"Error: {count} problem{'s' if count != 1 else ''} in the inputs", err=True)
+    raise SystemExit(ExitCode.INVALID_INPUT)
+
+
+def _plan_with(settings: Any, project: Any) -> Any:
+    from hpconfig.client import HyperproofClient
+    from hpconfig.planning import make_plan
+
+    click.echo(
+        f"hpconfig: {len(project.desired)} controls declared in {len(project.files)} files; "
+        f"reading Hyperproof at {settings.api_url} ...",
+        err=True,
+    )
+    with HyperproofClient(settings) as client:
+        return make_plan(client, project.desired, project.config)
+
+
+def _plan_options(function: Any) -> Any:
+    options = [
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["text", "json", "markdown", "github", "sarif"]),
+            default="text",
+            show_default=True,
+            help="The report on stdout (github: the text report, then workflow annotations).",
+        ),
+        click.option(
+            "--out",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Also write the JSON report to this file, whatever --format prints.",
+        ),
+        click.option(
+            "--sarif",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Also write a SARIF 2.1.0 report (for code scanning) to this file.",
+        ),
+        click.option(
+            "--markdown",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Also write the Markdown report (a pull-request comment) to this file.",
+        ),
+        click.option(
+            "--show-unmanaged",
+            is_flag=True,
+            help="List the controls in Hyperproof that no manifest declares.",
+        ),
+        click.option(
+            "--color/--no-color",
+            default=None,
+            help="Colour the text report (default: on a terminal without NO_COLOR).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_plan_options
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when in sync, 2 when the plan has changes (as Terraform).",
+)
+@click.option("--region", type=click.Choice(["us", "eu", "gov"]), help="Hyperproof region.")
+@click.option("--api-url", help="API host root; overrides the region's.")
+@click.option("--token-url", help="OAuth token URL; overrides the region's.")
+@click.option("--client-id", help="The API client's id (the secret only from the environment).")
+@click.option("--connect-timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
+@click.option("--read-timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
+@click.pass_obj
+def plan(
+    obj: dict[str, Any],
+    paths: tuple[Path, ...],
+    detailed_exitcode: bool,
+    region: str | None,
+    api_url: str | None,
+    token_url: str | None,
+    client_id: str | None,
+    connect_timeout: float | None,
+    read_timeout: float | None,
+    **report: Any,
+) -> int:
+    """Compare the manifests with Hyperproof and report the drift (read-only)."""
+    from hpconfig import settings as settings_module
+
+    project = load_project(list(paths), obj["config_path"])
+    if project.problems:  # checked before any network call
+        _refuse_invalid(project.problems, report["output_format"])
+    settings = settings_module.resolve(
+        project.config,
+        region=region,
+        api_url=api_url,
+        token_url=token_url,
+        client_id=client_id,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+    )
+    result = _plan_with(settings, project)
+    _report(result, report)
+    if detailed_exitcode and result.has_changes:
+        return ExitCode.CHANGES
+    return ExitCode.OK
+
+
+@cli.command()
+@_plan_options
+@click.option(
+    "--seed",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The sandbox organization (default: examples/sandbox/org.json).",
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_obj
+def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **report: Any) -> int:
+    """Plan examples/ against the sandbox, through the real sign-in and HTTP code."""
+    from hpconfig.sandbox import Sandbox, load_seed
+    from hpconfig.sandbox.seeds import EXAMPLE_SEED
+    from hpconfig.settings import Secret, Settings
+
+    seed = seed or EXAMPLE_SEED
+    manifests = list(paths) or [Path("examples")]
+    if not seed.is_file() or not all(p.exists() for p in manifests):
+        raise click.ClickException(
+            "the demo plans examples/ against examples/sandbox/org.json: run it from a clone of "
+            "the hpconfig repository, or give PATHS and --seed"
+        )
+    project = load_project(manifests, obj["config_path"])
+    if project.problems:
+        _refuse_invalid(project.problems, report["output_format"])
+    with Sandbox(load_seed(seed)) as sandbox:
+        click.echo(
+            f"hpconfig demo: a sandbox Hyperproof API is listening at {sandbox.api_url}", err=True
+        )
+        settings = Settings(
+            api_url=sandbox.api_url,
+            token_url=sandbox.token_url,
+            client_id=sandbox.client_id,
+            secret=Secret(sandbox.client_secret),
+        )
+        result = _plan_with(settings, project)
+        sent = sandbox.requests()
+    _report(result, report)
+    calls = ", ".join(f"{entry['method']} {entry['path']}" for entry in sent)
+    click.echo(f"hpconfig demo: the plan made {len(sent)} requests ({calls}).", err=True)
+    return ExitCode.OK

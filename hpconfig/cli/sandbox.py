@@ -1,0 +1,131 @@
+"""`hpconfig sandbox`: the local Hyperproof API in the foreground."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hpconfig.cli.app import cli
+from hpconfig.errors import ExitCode
+
+
+def _fault_option(text: str) -> dict[str, Any]:
+    """``rate-limit,path=/v1/controls,count=2,retry_after=1`` → Fault keyword arguments."""
+    kind, *pairs = text.split(",")
+    options: dict[str, Any] = {"kind": kind.strip()}
+    numbers = {"count": int, "fraction": float, "retry_after": float, "status": int}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in (*numbers, "path", "method", "message"):
+            raise click.BadParameter(
+                f"{pair!r}: expected key=value with a key of "
+                "path, method, count, fraction, retry_after, status, message"
+            )
+        try:
+            options[key] = numbers[key](value) if key in numbers else value
+        except ValueError:
+            raise click.BadParameter(f"{pair!r}: {key} takes a number") from None
+    return options
+
+
+@cli.command()
+@click.option(
+    "--seed",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Seed organization (JSON). Default: examples/sandbox/org.json when present, "
+    "else a generated organization of 20 controls.",
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Keep the organization in this file across runs (written atomically).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; anything but loopback exposes the unauthenticated admin path.",
+)
+@click.option("--port", default=8765, show_default=True, help="Port; 0 picks a free one.")
+@click.option("--latency-ms", default=0.0, show_default=True, help="Delay added to every request.")
+@click.option(
+    "--token-lifetime",
+    default=3600.0,
+    show_default=True,
+    help="Seconds an access token lives (expires_in).",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="KIND[,key=value...]",
+    help="A fault from the start, e.g. rate-limit,path=/v1/controls,count=2. Kinds: "
+    "rate-limit, quota, unauthorized, server-error, bad-gateway, unavailable, "
+    "gateway-timeout, drop, malformed, html. Repeatable.",
+)
+def sandbox(
+    seed: Path | None,
+    state_path: Path | None,
+    host: str,
+    port: int,
+    latency_ms: float,
+    token_lifetime: float,
+    faults: tuple[str, ...],
+) -> int:
+    """Run the local Hyperproof API in the foreground (Ctrl-C stops it)."""
+    import ipaddress
+
+    from hpconfig.sandbox import Sandbox, generate_org, load_seed
+    from hpconfig.sandbox.faults import Fault
+    from hpconfig.sandbox.seeds import EXAMPLE_SEED
+
+    if seed is None and EXAMPLE_SEED.is_file():
+        seed = EXAMPLE_SEED
+    organization = load_seed(seed) if seed else generate_org(controls=20, users=5)
+    fault_list = []
+    for text in faults:
+        try:
+            fault_list.append(Fault(**_fault_option(text)))
+        except (TypeError, ValueError) as error:
+            raise click.BadParameter(str(error), param_hint="--fault") from None
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        click.echo(
+            f"Warning: binding {host}: the sandbox's admin path (/_sandbox) has no "
+            "authentication; anyone who can reach this address can change its state.",
+            err=True,
+        )
+    try:
+        runner = Sandbox(organization, state_path, host, port, latency_ms / 1000, token_lifetime)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    for fault in fault_list:
+        runner.server.faults.add(fault)
+    org = runner.server.org
+    click.echo(
+        f"# hpconfig sandbox: {len(org.controls)} controls, {len(org.users)} users"
+        + (f", state in {state_path}" if state_path else "")
+        + ". Ctrl-C stops it.",
+        err=True,
+    )
+    click.echo(f"export HYPERPROOF_API_URL={runner.api_url}")
+    click.echo(f"export HYPERPROOF_TOKEN_URL={runner.token_url}")
+    click.echo(f"export HYPERPROOF_CLIENT_ID={runner.client_id}")
+    # the sandbox's own made-up secret, from the seed: printing it is the point
+    click.echo(f"export HYPERPROOF_CLIENT_SECRET={runner.client_secret}")
+    sys.stdout.flush()
+    try:
+        runner.server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("# sandbox stopped", err=True)
+    finally:
+        runner.server.server_close()
+    return ExitCode.OK
