@@ -11,13 +11,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hpconfig.cli import cli, use_color
-from hpconfig.diff import diff
-from hpconfig.live import live_control
-from hpconfig.plan import Plan
 from hpconfig.render.markdown import MARKER, render_markdown
 from hpconfig.sandbox import Sandbox
 from hpconfig.schema import load_schema
 from tests.conftest import EXAMPLES
+from tests.helpers import big_plan
 
 CANARY = "CANARY-7f3a9c-never-print-me"
 SUMMARY = "Plan: 1 to create, 3 to update. 36 in sync, 1 unmanaged."
@@ -281,28 +279,8 @@ def test_forced_colour(hpconfig_sandbox: Sandbox) -> None:
     assert "\x1b[33m  ~ SOC2-CC6.1" in result.stdout
 
 
-def _big_plan(count: int) -> Plan:
-    from hpconfig.loader import load_text
-    from hpconfig.model import desired_controls
-
-    text = "controls:\n" + "".join(
-        f"  - {{identifier: C-{i:05d}, description: 'long text {'x' * 200}'}}\n"
-        for i in range(count)
-    )
-    document, _ = load_text("big.yaml", text.encode())
-    assert document is not None
-    desired, _ = desired_controls([(document, set())])
-    live = {
-        f"C-{i:05d}": live_control(
-            {"id": str(i), "controlIdentifier": f"C-{i:05d}", "description": "other"}
-        )
-        for i in range(count)
-    }
-    return diff(desired, live)
-
-
 def test_markdown_keeps_the_summary_and_says_what_it_left_out() -> None:
-    plan = _big_plan(1000)
+    plan = big_plan(1000)
     text = render_markdown(plan)
     assert len(text) <= 65_000
     assert text.startswith(MARKER)
@@ -310,5 +288,5 @@ def test_markdown_keeps_the_summary_and_says_what_it_left_out() -> None:
     shown = text.count("<details>")
     assert 0 < shown < 1000
     assert f"_{1000 - shown} more controls left out to fit the size limit" in text
-    small = render_markdown(_big_plan(3))
+    small = render_markdown(big_plan(3))
     assert small.count("<details>") == 3 and "left out" not in small
