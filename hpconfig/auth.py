@@ -20,31 +20,9 @@ import requests
 from hpconfig import hyperproof as hp
 from hpconfig.errors import ApiError, AuthError
 from hpconfig.settings import CREDENTIALS_HINT, Secret
+from hpconfig.transport import describe, redact, server_message
 
 log = logging.getLogger("hpconfig.auth")
-
-
-def server_message(response: requests.Response) -> str:
-    """The server's own words from a failed answer, whatever shape it took."""
-    text = response.text or ""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        parts = [body.get(key) for key in ("error", "error_description", "message", "title")]
-        words = [str(p) for p in parts if isinstance(p, (str, int)) and str(p)]
-        if words:
-            return ": ".join(dict.fromkeys(words))
-    if "html" in response.headers.get("Content-Type", "") or text.lstrip().startswith("<"):
-        import re
-
-        title = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
-        heading = re.search(r"<h1>(.*?)</h1>", text, re.I | re.S)
-        found = title or heading
-        return f"an HTML page ({found.group(1).strip() if found else 'no title'}), not JSON"
-    text = " ".join(text.split())
-    return (text[:200] + "...") if len(text) > 200 else (text or "(empty body)")
 
 
 class ClientCredentialsAuth(requests.auth.AuthBase):
@@ -88,12 +66,14 @@ class ClientCredentialsAuth(requests.auth.AuthBase):
         except requests.RequestException as error:
             raise ApiError("POST", self.token_url, None, describe(error)) from None
         if response.status_code in (400, 401, 403) and not _transient(response):
+            message = redact(server_message(response), self._secret)
             raise AuthError(
                 f"sign-in refused: POST {self.token_url}: HTTP {response.status_code}: "
-                f"{server_message(response)}; {CREDENTIALS_HINT}"
+                f"{message}; {CREDENTIALS_HINT}"
             )
         if not response.ok:
-            raise ApiError("POST", self.token_url, response.status_code, server_message(response))
+            message = redact(server_message(response), self._secret)
+            raise ApiError("POST", self.token_url, response.status_code, message)
         try:
             body = response.json()
             token = body["access_token"]
@@ -109,6 +89,10 @@ class ClientCredentialsAuth(requests.auth.AuthBase):
         self._expires_at = self._clock() + lifetime - hp.TOKEN_RENEW_MARGIN_SECONDS
         self.tokens_fetched += 1
         log.debug("signed in; the token lives %.0f s", lifetime)
+
+    @property
+    def current_token(self) -> Secret | None:
+        return self._token
 
     def token(self, force: bool = False) -> Secret:
         with self._lock:
@@ -140,21 +124,3 @@ class ClientCredentialsAuth(requests.auth.AuthBase):
 
 def _transient(response: requests.Response) -> bool:
     return response.status_code == 403 and hp.QUOTA_MESSAGE.split(".")[0] in response.text
-
-
-def describe(error: Exception) -> str:
-    """A transport failure in a person's words (never with headers or bodies)."""
-    reason = str(error.args[0]) if error.args else str(error)
-    if isinstance(error, requests.Timeout) or "timed out" in reason:
-        return "timed out"
-    if isinstance(error, requests.exceptions.RetryError):
-        return "gave up after retries"
-    if isinstance(error, requests.ConnectionError):
-        if "RemoteDisconnected" in reason or "Connection aborted" in reason:
-            return "the connection was closed without an answer"
-        if "Connection refused" in reason:
-            return "connection refused"
-        if "Name or service not known" in reason or "getaddrinfo" in reason:
-            return "the host name does not resolve"
-        return "could not connect"
-    return type(error).__name__

@@ -25,9 +25,10 @@ from urllib3.util.retry import Retry
 
 from hpconfig import __version__
 from hpconfig import hyperproof as hp
-from hpconfig.auth import ClientCredentialsAuth, describe, server_message
+from hpconfig.auth import ClientCredentialsAuth
 from hpconfig.errors import ApiError, AuthError
 from hpconfig.settings import CREDENTIALS_HINT, RetryPolicy, Settings
+from hpconfig.transport import describe, redact, server_message
 
 log = logging.getLogger("hpconfig.client")
 
@@ -167,7 +168,7 @@ class HyperproofClient:
             time.sleep(delay)
         if response.status_code == 401:
             raise AuthError(
-                f"{method} {url}: HTTP 401: {server_message(response)}: the API refused a fresh "
+                f"{method} {url}: HTTP 401: {self._message(response)}: the API refused a fresh "
                 f"token too; {CREDENTIALS_HINT}"
             )
         if not response.ok:
@@ -178,7 +179,7 @@ class HyperproofClient:
                 hint = "the API client lacks the permission for this call"
             elif response.status_code in RETRY_STATUSES:
                 hint = "still failing after retries"
-            raise ApiError(method, url, response.status_code, server_message(response), hint)
+            raise ApiError(method, url, response.status_code, self._message(response), hint)
         if not response.content:
             return None
         try:
@@ -190,6 +191,10 @@ class HyperproofClient:
                 response.status_code,
                 f"the answer is not valid JSON ({_preview(response)})",
             ) from None
+
+    def _message(self, response: requests.Response) -> str:
+        """The server's message, without the secret or the token should it echo either."""
+        return redact(server_message(response), self.settings.secret, self.auth.current_token)
 
     @staticmethod
     def _quota_delay(response: requests.Response, attempt: int, policy: RetryPolicy) -> float:

@@ -22,19 +22,7 @@ from hpconfig.durations import DurationError, parse_duration
 from hpconfig.errors import Location, Problem
 from hpconfig.loader import Document, Mark, YMap, json_path
 
-FIELDS = (
-    "name",
-    "description",
-    "notes",
-    "domain",
-    "owner",
-    "status",
-    "workStatus",
-    "implementation",
-    "testingStatus",
-    "freshness.policy",
-    "freshness.duration",
-)
+# The manifest's control fields, as keys of a control (``freshness`` is a mapping of two).
 FIELD_KEYS = (
     "name",
     "description",
@@ -46,15 +34,10 @@ FIELD_KEYS = (
     "implementation",
     "testingStatus",
 )
-DEFAULTABLE = (
-    "notes",
-    "domain",
-    "owner",
-    "status",
-    "workStatus",
-    "implementation",
-    "testingStatus",
-)
+# Every compared field, flattened: the names plans and ignore rules use.
+FIELDS = (*FIELD_KEYS, "freshness.policy", "freshness.duration")
+# What `defaults` may set besides `freshness`: a name or description per file makes no sense.
+DEFAULTABLE = tuple(name for name in FIELD_KEYS if name not in ("name", "description"))
 
 
 def normalise_text(text: str) -> str:

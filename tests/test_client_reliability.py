@@ -233,3 +233,21 @@ def test_every_request_has_timeouts_and_a_trace_header(
     assert sent and all(kwargs["timeout"] == (2, 5) for kwargs in sent)
     api_calls = [kwargs for kwargs in sent if kwargs.get("auth") is not None]
     assert api_calls and all(k["headers"]["traceparent"].startswith("00-") for k in api_calls)
+
+
+def test_a_server_that_echoes_the_secret_or_token_is_redacted(hpconfig_sandbox: Sandbox) -> None:
+    settings = settings_for(hpconfig_sandbox)
+    with HyperproofClient(settings) as made:
+        made.list_users()
+        token = made.auth.current_token
+        assert token is not None
+        hpconfig_sandbox.add_fault(
+            "server-error",
+            path="/v1/controls",
+            message=f"bad token {token.reveal()} for secret {hpconfig_sandbox.client_secret}",
+        )
+        with pytest.raises(ApiError) as raised:
+            made.list_controls()
+    text = str(raised.value)
+    assert "bad token ******** for secret ********" in text
+    assert token.reveal() not in text and hpconfig_sandbox.client_secret not in text

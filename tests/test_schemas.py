@@ -87,3 +87,14 @@ def test_every_example_carries_the_language_server_line_pointing_at_a_real_schem
         match = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)
         assert match, f"{file} lacks the yaml-language-server line"
         assert (file.parent / match.group(1)).resolve().is_file(), f"{file}: {match.group(1)}"
+
+
+def test_schemas_name_the_fields_the_model_knows() -> None:
+    from hpconfig.model import DEFAULTABLE, FIELD_KEYS, FIELDS, NORMALISE
+
+    manifest = load_schema("manifest")["$defs"]
+    assert set(manifest["control"]["properties"]) == {"identifier", *FIELD_KEYS, "freshness"}
+    assert set(manifest["defaults"]["properties"]) == {*DEFAULTABLE, "freshness"}
+    assert set(NORMALISE) == set(FIELDS)
+    ignore = load_schema("config")["properties"]["ignore"]["items"]["properties"]["fields"]
+    assert set(ignore["items"]["enum"]) == {*FIELDS, "freshness"}
