@@ -39,6 +39,9 @@ class _Group(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # `hpconfig plan | head`: the reader left; nothing to report
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(ExitCode.FAILURE)
         except InputError as error:
             click.echo(diagnostics.render_text(error.problems), err=True, nl=False)
             click.echo(f"Error: {error}", err=True)
