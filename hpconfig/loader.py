@@ -85,6 +85,9 @@ class Document:
 
     file: str
     data: YMap
+    # Paths where the loader dropped or blanked a value (a refused tag, a merge key...): later
+    # checks stay quiet there, since the loader has said what is wrong.
+    damaged: frozenset[tuple[PathPart, ...]] = frozenset()
 
     def locate(self, path: Sequence[PathPart], key: bool = False) -> Location:
         """The source position of the value at ``path`` (of its key, with ``key=True``).
@@ -136,10 +139,15 @@ class _Builder:
         self.problems: list[Problem] = []
         self.seen: set[int] = set()
         self.ancestors: set[int] = set()
+        self.damaged: set[tuple[PathPart, ...]] = set()
         self.expanded = 0
         self.stopped = False
 
-    def problem(self, node: yaml.Node, path: list[PathPart], message: str) -> None:
+    def problem(
+        self, node: yaml.Node, path: list[PathPart], message: str, damaged: bool = True
+    ) -> None:
+        if damaged:
+            self.damaged.add(tuple(path))
         mark = node.start_mark
         self.problems.append(
             Problem(Location(self.file, mark.line + 1, mark.column + 1), json_path(path), message)
@@ -233,6 +241,7 @@ class _Builder:
                     [*path, key],
                     f"duplicate key {key!r}: first at line {first[0]}, again at line "
                     f"{key_mark[0]}; keep one",
+                    damaged=False,  # the first value stands and is checked as usual
                 )
                 continue
             mapping.key_marks[key] = key_mark
@@ -313,7 +322,7 @@ def load_text(file: str, raw: bytes) -> tuple[Document | None, list[Problem]]:
             kind = "a list" if isinstance(data, YList) else f"the value {data!r}"
             builder.problem(root, [], f"the top level must be a mapping (key: value); found {kind}")
         return None, builder.problems
-    return Document(file, data), builder.problems
+    return Document(file, data, frozenset(builder.damaged)), builder.problems
 
 
 def load_file(path: Path, display: str | None = None) -> tuple[Document | None, list[Problem]]:

@@ -72,7 +72,7 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
         names.append(name)
         document, load_problems = load_file(file, name)
         problems += load_problems
-        if document is None or load_problems:
+        if document is None:
             continue
         schema_problems, invalid = schema.check(document, "manifest")
         problems += schema_problems

@@ -169,18 +169,24 @@ def problems_of(document: Document, name: str) -> list[Problem]:
     return check(document, name)[0]
 
 
+def _under(path: list[Any], places: frozenset[tuple[Any, ...]]) -> bool:
+    return any(tuple(path[:end]) in places for end in range(len(path) + 1))
+
+
 def check(document: Document, name: str) -> tuple[list[Problem], set[tuple[Any, ...]]]:
     """Every schema problem, and the JSON paths (as tuples) of the values they concern.
 
     The paths let later checks skip what is already reported, so one mistake gives one message.
     """
     found: list[Problem] = []
-    invalid: set[tuple[Any, ...]] = set()
+    invalid: set[tuple[Any, ...]] = set(document.damaged)
     gate = _gate(name)
     if gate is not None and gate(document.data):
         return found, invalid
     for error in validator(name).iter_errors(document.data):
         path = list(error.absolute_path)
+        if document.damaged and _under(path, document.damaged):
+            continue  # the loader already said what is wrong here
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = list(error.schema.get("properties", {}))
             for key in error.instance:
