@@ -12,8 +12,8 @@ from hpconfig.sandbox import Sandbox
 SERVICE_ACCOUNT_NAME = "hpconfig-ci"
 
 
-def token(sandbox: Sandbox) -> str:
-    answer = requests.post(
+def sign_in(sandbox: Sandbox) -> requests.Response:
+    return requests.post(
         sandbox.token_url,
         data={
             "grant_type": "client_credentials",
@@ -22,6 +22,10 @@ def token(sandbox: Sandbox) -> str:
         },
         timeout=5,
     )
+
+
+def token(sandbox: Sandbox) -> str:
+    answer = sign_in(sandbox)
     assert answer.status_code == 200, answer.text
     return str(answer.json()["access_token"])
 
@@ -54,15 +58,7 @@ def users_by_name(api: Any) -> dict[str, dict[str, Any]]:
 
 
 def test_token_answer_shape(hpconfig_sandbox: Sandbox) -> None:
-    answer = requests.post(
-        hpconfig_sandbox.token_url,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": hpconfig_sandbox.client_id,
-            "client_secret": hpconfig_sandbox.client_secret,
-        },
-        timeout=5,
-    )
+    answer = sign_in(hpconfig_sandbox)
     body = answer.json()
     assert answer.status_code == 200
     assert set(body) == {"access_token", "token_type", "expires_in"}

@@ -19,6 +19,15 @@ from hpconfig.sandbox.server import is_loopback
 from tests.test_sandbox_api import token
 
 
+def patch_notes(sandbox: Sandbox, bearer: str, control_id: str, notes: str) -> requests.Response:
+    return requests.patch(
+        f"{sandbox.api_url}/v1/controls/{control_id}",
+        json={"notes": notes},
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=30,
+    )
+
+
 def get_controls(sandbox: Sandbox, bearer: str, **kwargs: Any) -> requests.Response:
     return requests.get(
         sandbox.api_url + "/v1/controls",
@@ -151,12 +160,7 @@ def test_log_records_token_validity_and_body_keys_never_values(hpconfig_sandbox:
 def test_reset_restores_the_seed_and_clears_faults_and_log(hpconfig_sandbox: Sandbox) -> None:
     bearer = token(hpconfig_sandbox)
     control = get_controls(hpconfig_sandbox, bearer).json()[0]
-    requests.patch(
-        hpconfig_sandbox.api_url + f"/v1/controls/{control['id']}",
-        json={"notes": "changed"},
-        headers={"Authorization": f"Bearer {bearer}"},
-        timeout=5,
-    )
+    patch_notes(hpconfig_sandbox, bearer, control["id"], "changed")
     hpconfig_sandbox.add_fault("unavailable", count=100)
     hpconfig_sandbox.reset()
     assert hpconfig_sandbox.requests() == []
@@ -171,12 +175,7 @@ def test_state_persists_across_restarts(example_seed: dict[str, Any], tmp_path: 
     with Sandbox(example_seed, state_path=state) as sandbox:
         bearer = token(sandbox)
         control = get_controls(sandbox, bearer).json()[0]
-        requests.patch(
-            sandbox.api_url + f"/v1/controls/{control['id']}",
-            json={"notes": "kept across runs"},
-            headers={"Authorization": f"Bearer {bearer}"},
-            timeout=5,
-        )
+        patch_notes(sandbox, bearer, control["id"], "kept across runs")
     assert json.loads(state.read_text())["controls"]
     with Sandbox(example_seed, state_path=state) as sandbox:
         bearer = token(sandbox)
@@ -227,12 +226,7 @@ def test_concurrent_writers_lose_no_update_and_never_tear_the_state_file(
 
         def write(index: int) -> None:
             control = controls[index % len(controls)]
-            requests.patch(
-                sandbox.api_url + f"/v1/controls/{control['id']}",
-                json={"notes": f"writer {index}"},
-                headers={"Authorization": f"Bearer {bearer}"},
-                timeout=30,
-            )
+            patch_notes(sandbox, bearer, control["id"], f"writer {index}")
 
         watcher = threading.Thread(target=watch)
         watcher.start()
