@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from hpconfig import schema
+from hpconfig.document import Document, YList, YMap, json_path
 from hpconfig.errors import Location, Problem
-from hpconfig.loader import CONFIG_NAMES, Document, YList, YMap, json_path, load_file
+from hpconfig.loader import CONFIG_NAMES, load_file
 
 # Keys that look like they hold a secret. `tokenUrl` is a URL, not a token, and is allowed.
 _SECRET_KEY = re.compile(r"secret|password|passwd|credential|apikey|privatekey|token$|bearer")

@@ -1,8 +1,8 @@
 """YAML files → documents whose every key and list item knows its line and column.
 
-Owns: reading manifest and config files, YAML safety, and finding the source position of any
-JSON path later (``Document.locate``). It must not know what a manifest means: the schema and the
-model do that.
+Owns: reading manifest and config files, finding them in directories, and YAML safety. The
+values it builds are ``hpconfig.document``'s. It must not know what a manifest means: the
+schema and the model do that.
 
 Safe by construction: libyaml (or PyYAML's pure parser) only *composes* a node graph, and this
 module builds plain values from it. There is no Python tag and nothing is executed; timestamps stay
@@ -14,13 +14,13 @@ exceptions.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from hpconfig.document import Document, PathPart, YList, YMap, json_path
 from hpconfig.errors import Location, Problem
 
 try:  # the C parser is several times faster; PyYAML without libyaml still works
@@ -37,78 +37,6 @@ MAX_ALIAS_EXPANSION = 10_000
 MAX_DEPTH = 64
 
 _TAG = "tag:yaml.org,2002:"
-Mark = tuple[int, int]  # 1-based line and column
-
-
-class YMap(dict):  # type: ignore[type-arg]
-    """A mapping that remembers where it, its keys and its values stand in the source."""
-
-    __slots__ = ("mark", "key_marks", "value_marks")
-
-    def __init__(self, mark: Mark) -> None:
-        super().__init__()
-        self.mark = mark
-        self.key_marks: dict[str, Mark] = {}
-        self.value_marks: dict[str, Mark] = {}
-
-
-class YList(list):  # type: ignore[type-arg]
-    """A list that remembers where it and each of its items stand in the source."""
-
-    __slots__ = ("mark", "item_marks")
-
-    def __init__(self, mark: Mark) -> None:
-        super().__init__()
-        self.mark = mark
-        self.item_marks: list[Mark] = []
-
-
-PathPart = str | int
-
-
-def json_path(parts: Iterable[PathPart]) -> str:
-    """``("controls", 3, "owner")`` → ``$.controls[3].owner``."""
-    text = "$"
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif part.isidentifier():
-            text += f".{part}"
-        else:
-            text += "[" + repr(part) + "]"
-    return text
-
-
-@dataclass
-class Document:
-    """One loaded YAML file: its display name and its top-level mapping."""
-
-    file: str
-    data: YMap
-    # Paths where the loader dropped or blanked a value (a refused tag, a merge key...): later
-    # checks stay quiet there, since the loader has said what is wrong.
-    damaged: frozenset[tuple[PathPart, ...]] = frozenset()
-
-    def locate(self, path: Sequence[PathPart], key: bool = False) -> Location:
-        """The source position of the value at ``path`` (of its key, with ``key=True``).
-
-        Falls back to the nearest enclosing node that exists, so a message about a missing key
-        points at the mapping that lacks it.
-        """
-        node: Any = self.data
-        mark: Mark = self.data.mark
-        for index, part in enumerate(path):
-            last = index == len(path) - 1
-            if isinstance(node, YMap) and part in node:
-                marks = node.key_marks if (key and last) else node.value_marks
-                mark = marks.get(part, mark)  # type: ignore[call-overload,arg-type]
-                node = node[part]
-            elif isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node):
-                mark = node.item_marks[part]
-                node = node[part]
-            else:
-                break
-        return Location(self.file, mark[0], mark[1])
 
 
 _RESOLVED: dict[str, str] = {}  # plain scalar → its implicit tag; keys repeat in every control

@@ -18,9 +18,9 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from hpconfig.document import Document, Mark, YMap, json_path
 from hpconfig.durations import DurationError, parse_duration
 from hpconfig.errors import Location, Problem
-from hpconfig.loader import Document, Mark, YMap, json_path
 
 # The manifest's control fields, as keys of a control (``freshness`` is a mapping of two).
 FIELD_KEYS = (

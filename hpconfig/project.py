@@ -13,8 +13,9 @@ from typing import Any
 
 from hpconfig import schema
 from hpconfig.config import Config, find_config, load_config
+from hpconfig.document import Document
 from hpconfig.errors import Location, Problem
-from hpconfig.loader import Document, discover, display_name, load_file
+from hpconfig.loader import discover, display_name, load_file
 from hpconfig.model import Control, desired_controls
 from hpconfig.perf import paused_gc
 

@@ -15,9 +15,9 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from hpconfig.document import Document, json_path
 from hpconfig.durations import DurationError, parse_duration
 from hpconfig.errors import Problem
-from hpconfig.loader import Document, json_path
 
 if TYPE_CHECKING:
     import jsonschema

@@ -3,7 +3,8 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
-from hpconfig.loader import YList, YMap, discover, json_path, load_text
+from hpconfig.document import YList, YMap, json_path
+from hpconfig.loader import discover, load_text
 
 
 def test_positions_of_keys_values_and_items() -> None:

@@ -325,3 +325,11 @@ def test_sandbox_command_rejects_a_bad_fault() -> None:
     _, err = process.communicate(timeout=10)
     assert process.returncode == 64
     assert "unknown fault kind 'earthquake'" in err
+
+
+def test_admin_path_errors(hpconfig_sandbox: Sandbox) -> None:
+    url = hpconfig_sandbox.root_url + "/_sandbox"
+    assert requests.get(url + "/nothing", timeout=5).status_code == 404
+    bad = requests.post(url + "/faults", data=b"[1, 2]", timeout=5)
+    assert bad.status_code == 400
+    assert requests.post(url + "/settings", data=b"{not json", timeout=5).status_code == 400

@@ -24,7 +24,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from hpconfig import hyperproof as hp
+from hpconfig.sandbox.admin import admin_answer
 from hpconfig.sandbox.faults import Fault, FaultBook
+from hpconfig.sandbox.oauth import token_answer
 from hpconfig.sandbox.state import ApiProblem, Client, Organization
 
 log = logging.getLogger("hpconfig.sandbox")
@@ -276,31 +278,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self, raw: bytes, entry: LogEntry) -> None:
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
         entry.body_keys = _body_keys(raw, content_type)
-        if content_type != "application/x-www-form-urlencoded":
-            self._oauth_error(400, "invalid_request", "send a form-encoded body")
-            return
-        form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
-        missing = [k for k in ("grant_type", "client_id", "client_secret") if not form.get(k)]
-        if "grant_type" in form and form["grant_type"] != "client_credentials":
-            self._oauth_error(400, "unsupported_grant_type", "only client_credentials")
-            return
-        if missing:
-            self._oauth_error(400, "invalid_request", f"missing: {', '.join(missing)}")
-            return
-        lifetime = self.server.settings.token_lifetime
-        try:
-            token = self.server.org.issue_token(form["client_id"], form["client_secret"], lifetime)
-        except ApiProblem:
-            self._oauth_error(401, "invalid_client", "Client authentication failed")
-            return
-        self._json(
-            200,
-            {"access_token": token, "token_type": "bearer", "expires_in": int(lifetime)},
-            {"Cache-Control": "no-store"},
+        status, document = token_answer(
+            self.server.org, self.server.settings.token_lifetime, content_type, raw
         )
-
-    def _oauth_error(self, status: int, code: str, description: str) -> None:
-        self._json(status, {"error": code, "error_description": description})
+        self._json(status, document, {"Cache-Control": "no-store"})
 
     # --- the API ----------------------------------------------------------------------------
 
@@ -373,45 +354,12 @@ class _Handler(BaseHTTPRequestHandler):
     # --- admin ------------------------------------------------------------------------------
 
     def _admin(self, method: str, path: str, raw: bytes) -> None:
-        server = self.server
         try:
-            if (method, path) == ("GET", "/requests"):
-                with server.log_lock:
-                    self._json(200, [entry.to_dict() for entry in server.request_log])
-            elif (method, path) == ("DELETE", "/requests"):
-                with server.log_lock:
-                    server.request_log.clear()
-                self._json(200, {"cleared": True})
-            elif (method, path) == ("GET", "/faults"):
-                self._json(200, server.faults.list())
-            elif (method, path) == ("POST", "/faults"):
-                fault = Fault(**self._object(raw))
-                server.faults.add(fault)
-                self._json(201, fault.to_dict())
-            elif (method, path) == ("DELETE", "/faults"):
-                server.faults.clear()
-                self._json(200, {"cleared": True})
-            elif (method, path) == ("POST", "/settings"):
-                body = self._object(raw)
-                if "latency" in body:
-                    server.settings.latency = float(body["latency"])
-                if "tokenLifetime" in body:
-                    server.settings.token_lifetime = float(body["tokenLifetime"])
-                self._json(200, server.settings.__dict__)
-            elif (method, path) == ("POST", "/reset"):
-                server.reset()
-                self._json(200, {"reset": True})
-            elif (method, path) == ("POST", "/revoke-tokens"):
-                self._json(200, {"revoked": server.org.revoke_tokens()})
-            elif (method, path) == ("GET", "/state"):
-                state = server.org.dump()
-                for client in state["clients"]:
-                    client.pop("clientSecret")  # the admin view shows no secret
-                self._json(200, state)
-            else:
-                self._error(404, f"No admin route for {method} {path}")
+            status, document = admin_answer(self.server, method, path, raw)
         except (ApiProblem, TypeError, ValueError) as problem:
             self._error(400, str(problem))
+            return
+        self._json(status, document)
 
 
 def _body_keys(raw: bytes, content_type: str | None) -> list[str]:
