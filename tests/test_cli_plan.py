@@ -290,3 +290,21 @@ def test_markdown_keeps_the_summary_and_says_what_it_left_out() -> None:
     assert f"_{1000 - shown} more controls left out to fit the size limit" in text
     small = render_markdown(big_plan(3))
     assert small.count("<details>") == 3 and "left out" not in small
+
+
+def test_an_archived_control_is_never_taken_for_a_missing_one(
+    hpconfig_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "archived.yaml"
+    manifest.write_text(
+        "controls:\n  - {identifier: SOC2-CC2.3, status: active}\n"
+        "  - {identifier: SOC2-CC2.2, status: active}\n"
+    )
+    result = run(hpconfig_sandbox, "plan", str(manifest), "--format", "json")
+    document = json.loads(result.stdout)
+    assert document["summary"]["create"] == 0
+    (change,) = document["changes"]
+    assert change["identifier"] == "SOC2-CC2.3" and change["action"] == "update"
+    assert change["fields"] == [{"field": "status", "expected": "active", "actual": "archived"}]
+    paths = [(e["path"], e["query"]) for e in hpconfig_sandbox.requests()]
+    assert paths[1:] == [("/v1/controls", {}), ("/v1/controls", {"status": ["archived"]})]
