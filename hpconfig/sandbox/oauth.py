@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from hpconfig.sandbox.state import ApiProblem, Organization
+from hpconfig.sandbox.rules import ApiProblem
+from hpconfig.sandbox.state import Organization
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -27,7 +27,8 @@ from hpconfig import hyperproof as hp
 from hpconfig.sandbox.admin import admin_answer
 from hpconfig.sandbox.faults import Fault, FaultBook
 from hpconfig.sandbox.oauth import token_answer
-from hpconfig.sandbox.state import ApiProblem, Client, Organization
+from hpconfig.sandbox.rules import ApiProblem
+from hpconfig.sandbox.state import Client, Organization
 
 log = logging.getLogger("hpconfig.sandbox")
 

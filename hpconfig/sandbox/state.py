@@ -1,10 +1,9 @@
-"""The sandbox's organization: users, API clients, controls, tokens, and the rules of writes.
+"""The sandbox's organization: users, API clients, controls and tokens.
 
-Owns the data and every rule a write must pass (unknown owner, service account as owner, bad
-enum, bad duration, duplicate identifier...), each answered as an ``ApiProblem`` with the status
-Hyperproof would send. Thread-safe: one lock around every read-modify-write, so concurrent
-writers lose no update. Persistence is atomic (write a temporary file, then rename). It must not
-know HTTP; ``server`` does.
+Owns the data: seeding, reads, writes and tokens; the rules a write must pass are in ``rules``.
+Thread-safe: one lock around every read-modify-write, so concurrent writers lose no update.
+Persistence is atomic (write a temporary file, then rename). It must not know HTTP; ``server``
+does.
 """
 
 from __future__ import annotations
@@ -22,9 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import isodate
-
 from hpconfig import hyperproof as hp
+from hpconfig.sandbox.rules import ApiProblem, check_fields, validated_changes
 
 # Control fields stored as a user id and answered as a user object.
 _USER_FIELDS = ("owner", "createdBy", "updatedBy")
@@ -38,15 +36,6 @@ _USER_OBJECT_KEYS = (
     "roleIds",
     "state",
 )
-
-
-class ApiProblem(Exception):
-    """A request the API refuses: HTTP status and the server's message."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass
@@ -216,76 +205,15 @@ class Organization:
 
     # --- writes -----------------------------------------------------------------------------
 
-    def _check_fields(self, body: dict[str, Any], allowed: tuple[str, ...]) -> None:
-        unknown = sorted(set(body) - set(allowed))
-        if unknown and hp.REJECT_UNKNOWN_FIELDS:
-            raise ApiProblem(400, f"Unknown field(s): {', '.join(unknown)}")
-
-    def _validated(self, body: dict[str, Any], control_id: str | None) -> dict[str, Any]:
-        """The stored-field changes a write body asks for, or ApiProblem(400/409)."""
-        changes: dict[str, Any] = {}
-        for key, value in body.items():
-            if key in ("controlIdentifier", "name") and (
-                not isinstance(value, str) or not value.strip()
-            ):
-                raise ApiProblem(400, f"'{key}' must be a non-empty string")
-            if key in ("description", "notes", "workStatus", "freshAsOfNote") and not isinstance(
-                value, (str, type(None))
-            ):
-                raise ApiProblem(400, f"'{key}' must be a string")
-            enums = {
-                "status": hp.OBJECT_STATUSES,
-                "freshnessPolicy": hp.FRESHNESS_POLICIES,
-                "implementation": hp.IMPLEMENTATION_VALUES,
-                "testingStatus": hp.TESTING_STATUS_VALUES,
-                "health": hp.HEALTH_VALUES,
-            }
-            if key in enums and value not in enums[key]:
-                raise ApiProblem(
-                    400, f"'{value}' is not a valid {key}; expected one of {', '.join(enums[key])}"
-                )
-            if key == "freshForDuration":
-                _check_duration(value)
-            if key == "owner":
-                value = self._owner_id(value)
-            if key == "controlIdentifier":
-                for other in self.controls.values():
-                    if other["controlIdentifier"] == value and other["id"] != control_id:
-                        raise ApiProblem(
-                            hp.CREATE_DUPLICATE_STATUS,
-                            f"A control with identifier '{value}' already exists",
-                        )
-            changes[key] = value
-        if changes.pop("clearDomain", False):
-            changes["domainId"], changes["domainName"] = None, None
-        elif "domainName" in changes and "domainId" not in changes:
-            name = changes["domainName"]
-            changes["domainId"] = self.domains.setdefault(name, str(uuid.uuid4())) if name else None
-        return changes
-
-    def _owner_id(self, value: Any) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise ApiProblem(400, "'owner' must be a user id (a string)")
-        user = self.users.get(value)
-        if user is None:
-            raise ApiProblem(400, f"Unknown owner: no user has id '{value}'")
-        if user.get("type") in hp.SERVICE_ACCOUNT_TYPES:
-            raise ApiProblem(400, "A service account cannot be the owner of a control")
-        if user.get("type") in hp.DEACTIVATED_TYPES:
-            raise ApiProblem(400, f"User '{value}' is deactivated and cannot own a control")
-        return value
-
     def patch_control(
         self, control_id: str, body: dict[str, Any], caller: Client
     ) -> dict[str, Any]:
-        self._check_fields(body, hp.PATCH_FIELDS_DOC + hp.PATCH_FIELDS_3P)
+        check_fields(body, hp.PATCH_FIELDS_DOC + hp.PATCH_FIELDS_3P)
         with self.lock:
             stored = self.controls.get(control_id)
             if stored is None:
                 raise ApiProblem(404, f"Control {control_id} was not found")
-            changes = self._validated(body, control_id)
+            changes = validated_changes(body, control_id, self.controls, self.users, self.domains)
             stored.update(changes)
             stored["updatedBy"] = caller.user_id
             stored["updatedOn"] = now_iso()
@@ -293,12 +221,12 @@ class Organization:
             return self.render(stored)
 
     def create_control(self, body: dict[str, Any], caller: Client) -> dict[str, Any]:
-        self._check_fields(body, hp.PATCH_FIELDS_DOC + hp.PATCH_FIELDS_3P)
+        check_fields(body, hp.PATCH_FIELDS_DOC + hp.PATCH_FIELDS_3P)
         missing = [key for key in hp.CREATE_REQUIRED_FIELDS if key not in body]
         if missing:
             raise ApiProblem(400, f"Missing required field(s): {', '.join(missing)}")
         with self.lock:
-            changes = self._validated(body, None)
+            changes = validated_changes(body, None, self.controls, self.users, self.domains)
             stamp = now_iso()
             stored: dict[str, Any] = {
                 "id": str(uuid.uuid4()),
@@ -325,14 +253,3 @@ class Organization:
             self.controls[stored["id"]] = stored
             self.version += 1
             return self.render(stored)
-
-
-def _check_duration(value: Any) -> None:
-    if value is None:
-        return
-    try:
-        parsed = isodate.parse_duration(value) if isinstance(value, str) else None
-    except (isodate.ISO8601Error, ValueError):
-        parsed = None
-    if parsed is None or not hasattr(parsed, "total_seconds") or parsed.total_seconds() <= 0:
-        raise ApiProblem(400, f"'{value}' is not a valid freshForDuration (ISO-8601, e.g. PT720H)")
