@@ -8,7 +8,6 @@ every repr, str and log. It must not talk HTTP.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 from hpconfig import hyperproof as hp
 from hpconfig.config import Config
 from hpconfig.errors import AuthError, ExitCode, HpconfigError
+from hpconfig.loopback import is_loopback_host
 
 ENV_CLIENT_ID = "HYPERPROOF_CLIENT_ID"
 ENV_SECRET = "HYPERPROOF_CLIENT_SECRET"
@@ -88,15 +88,6 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-
-
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_url(name: str, url: str) -> str:

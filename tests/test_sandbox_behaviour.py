@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
+from hpconfig.loopback import is_loopback_host
 from hpconfig.sandbox import Sandbox
-from hpconfig.sandbox.server import is_loopback
 from tests.test_sandbox_api import token
 
 
@@ -181,7 +181,7 @@ def test_state_persists_across_restarts(example_seed: dict[str, Any], tmp_path: 
         bearer = token(sandbox)
         found = [c for c in get_controls(sandbox, bearer).json() if c["id"] == control["id"]]
         assert found[0]["notes"] == "kept across runs"
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sandbox-")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
 
 
 def test_fifty_concurrent_readers_get_correct_answers(hpconfig_sandbox: Sandbox) -> None:
@@ -251,6 +251,9 @@ def test_concurrent_writers_lose_no_update_and_never_tear_the_state_file(
         ("127.8.9.10", True),
         ("::1", True),
         ("::ffff:127.0.0.1", True),
+        ("localhost", True),
+        ("[::1]", True),
+        ("::1%lo", True),
         ("10.0.0.1", False),
         ("192.168.1.2", False),
         ("::ffff:10.0.0.1", False),
@@ -258,7 +261,7 @@ def test_concurrent_writers_lose_no_update_and_never_tear_the_state_file(
     ],
 )
 def test_admin_path_is_for_loopback_callers_only(host: str, loopback: bool) -> None:
-    assert is_loopback(host) is loopback
+    assert is_loopback_host(host) is loopback
 
 
 def _start_command(*args: str) -> subprocess.Popen[str]:

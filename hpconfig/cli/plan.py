@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
-from hpconfig.cli.app import cli, log, use_color, write_atomically
+from hpconfig.cli.app import cli, log, use_color
 from hpconfig.errors import ExitCode, InputError
+from hpconfig.files import write_atomically
 from hpconfig.project import load_project
 from hpconfig.render import diagnostics
 

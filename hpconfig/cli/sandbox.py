@@ -10,6 +10,7 @@ import click
 
 from hpconfig.cli.app import cli
 from hpconfig.errors import ExitCode
+from hpconfig.loopback import is_loopback_host
 
 
 def _fault_option(text: str) -> dict[str, Any]:
@@ -78,8 +79,6 @@ def sandbox(
     faults: tuple[str, ...],
 ) -> int:
     """Run the local Hyperproof API in the foreground (Ctrl-C stops it)."""
-    import ipaddress
-
     from hpconfig.sandbox import Sandbox, generate_org, load_seed
     from hpconfig.sandbox.faults import Fault
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
@@ -93,11 +92,7 @@ def sandbox(
             fault_list.append(Fault(**_fault_option(text)))
         except (TypeError, ValueError) as error:
             raise click.BadParameter(str(error), param_hint="--fault") from None
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
+    if not is_loopback_host(host):
         click.echo(
             f"Warning: binding {host}: the sandbox's admin path (/_sandbox) has no "
             "authentication; anyone who can reach this address can change its state.",

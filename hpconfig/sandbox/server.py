@@ -11,7 +11,6 @@ body, never a value, so that no secret can reach it.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import threading
@@ -24,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from hpconfig import hyperproof as hp
+from hpconfig.loopback import is_loopback_host
 from hpconfig.sandbox.admin import admin_answer
 from hpconfig.sandbox.faults import Fault, FaultBook
 from hpconfig.sandbox.oauth import token_answer
@@ -123,16 +123,6 @@ class SandboxServer(ThreadingHTTPServer):
             return body
 
 
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and an IPv4-mapped loopback; False for anything else."""
-    try:
-        address = ipaddress.ip_address(host.split("%")[0])
-    except ValueError:
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)
-    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
-
-
 def _flag(query: dict[str, list[str]], *names: str) -> bool:
     for name in names:
         if name in query:
@@ -191,9 +181,6 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError):
             raise ApiProblem(400, "The body is not valid JSON") from None
 
-    def _is_loopback(self) -> bool:
-        return is_loopback(self.client_address[0])
-
     # --- dispatch ---------------------------------------------------------------------------
 
     def do_GET(self) -> None:
@@ -223,7 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(413, "Request body too large")
             return
         if path.startswith(ADMIN_PREFIX):
-            if not self._is_loopback():
+            if not is_loopback_host(self.client_address[0]):
                 self._error(403, "The sandbox admin path answers loopback callers only")
                 return
             self._admin(method, path[len(ADMIN_PREFIX) :], raw)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import secrets
-import tempfile
 import threading
 import time
 import uuid
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hpconfig import hyperproof as hp
+from hpconfig.files import write_atomically
 from hpconfig.sandbox.rules import ApiProblem, check_fields, validated_changes
 
 # Control fields stored as a user id and answered as a user object.
@@ -104,17 +103,7 @@ class Organization:
     def save(self, path: Path) -> None:
         """Write the state atomically: a reader sees the old file or the new one, never half."""
         with self.lock:
-            text = json.dumps(self.dump(), indent=1, sort_keys=True)
-            handle, temporary = tempfile.mkstemp(prefix=".sandbox-", dir=path.parent or ".")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    stream.write(text)
-                    stream.flush()
-                    os.fsync(stream.fileno())
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            write_atomically(path, json.dumps(self.dump(), indent=1, sort_keys=True))
 
     # --- tokens -----------------------------------------------------------------------------
 
