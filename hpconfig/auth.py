@@ -20,7 +20,7 @@ import requests
 from hpconfig import hyperproof as hp
 from hpconfig.errors import ApiError, AuthError
 from hpconfig.settings import CREDENTIALS_HINT, Secret
-from hpconfig.transport import describe, redact, server_message
+from hpconfig.transport import describe, is_quota_exceeded, redact, server_message
 
 log = logging.getLogger("hpconfig.auth")
 
@@ -65,7 +65,7 @@ class ClientCredentialsAuth(requests.auth.AuthBase):
             )
         except requests.RequestException as error:
             raise ApiError("POST", self.token_url, None, describe(error)) from None
-        if response.status_code in (400, 401, 403) and not _transient(response):
+        if response.status_code in (400, 401, 403) and not is_quota_exceeded(response):
             message = redact(server_message(response), self._secret)
             raise AuthError(
                 f"sign-in refused: POST {self.token_url}: HTTP {response.status_code}: "
@@ -120,7 +120,3 @@ class ClientCredentialsAuth(requests.auth.AuthBase):
         again.history.append(response)
         again.request = retry
         return again
-
-
-def _transient(response: requests.Response) -> bool:
-    return response.status_code == 403 and hp.QUOTA_MESSAGE.split(".")[0] in response.text

@@ -28,7 +28,7 @@ from hpconfig import hyperproof as hp
 from hpconfig.auth import ClientCredentialsAuth
 from hpconfig.errors import ApiError, AuthError
 from hpconfig.settings import CREDENTIALS_HINT, RetryPolicy, Settings
-from hpconfig.transport import describe, redact, server_message
+from hpconfig.transport import describe, is_quota_exceeded, redact, server_message
 
 log = logging.getLogger("hpconfig.client")
 
@@ -154,7 +154,7 @@ class HyperproofClient:
         while True:
             log.debug("%s %s", method, url)
             response = self._send(method, url, **kwargs)
-            if not (response.status_code == 403 and hp.QUOTA_MESSAGE[:25] in response.text):
+            if not is_quota_exceeded(response):
                 break
             attempt += 1
             if (
@@ -173,7 +173,7 @@ class HyperproofClient:
             )
         if not response.ok:
             hint = ""
-            if response.status_code == 403 and hp.QUOTA_MESSAGE[:25] in response.text:
+            if is_quota_exceeded(response):
                 hint = "the API's quota stayed exceeded through every retry; try again later"
             elif response.status_code == 403:
                 hint = "the API client lacks the permission for this call"

@@ -7,7 +7,7 @@ no knowledge of manifests.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,11 @@ class YList(list):  # type: ignore[type-arg]
 
 
 PathPart = str | int
+
+
+def under(path: Sequence[Any], places: Collection[tuple[Any, ...]]) -> bool:
+    """True when ``path`` or one of its ancestors is among ``places`` (tuples of path parts)."""
+    return any(tuple(path[:end]) in places for end in range(len(path) + 1))
 
 
 def json_path(parts: Iterable[PathPart]) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from hpconfig.document import Document, Mark, YMap, json_path
+from hpconfig.document import Document, Mark, YMap, json_path, under
 from hpconfig.durations import DurationError, parse_duration
 from hpconfig.errors import Location, Problem
 
@@ -137,9 +137,7 @@ class _FileModel:
 
     def reported(self, path: list[Any]) -> bool:
         """True when the schema already reported a problem at or above ``path``."""
-        return bool(self.invalid) and any(
-            tuple(path[:end]) in self.invalid for end in range(len(path) + 1)
-        )
+        return bool(self.invalid) and under(path, self.invalid)
 
     def check_value(self, name: str, value: Any, prefix: list[Any]) -> Any:
         """A field's normalised value, or None after recording a problem."""

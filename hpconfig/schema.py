@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from hpconfig.document import Document, json_path
+from hpconfig.document import Document, json_path, under
 from hpconfig.durations import DurationError, parse_duration
 from hpconfig.errors import Problem
 
@@ -169,10 +169,6 @@ def problems_of(document: Document, name: str) -> list[Problem]:
     return check(document, name)[0]
 
 
-def _under(path: list[Any], places: frozenset[tuple[Any, ...]]) -> bool:
-    return any(tuple(path[:end]) in places for end in range(len(path) + 1))
-
-
 def check(document: Document, name: str) -> tuple[list[Problem], set[tuple[Any, ...]]]:
     """Every schema problem, and the JSON paths (as tuples) of the values they concern.
 
@@ -185,7 +181,7 @@ def check(document: Document, name: str) -> tuple[list[Problem], set[tuple[Any, 
         return found, invalid
     for error in validator(name).iter_errors(document.data):
         path = list(error.absolute_path)
-        if document.damaged and _under(path, document.damaged):
+        if document.damaged and under(path, document.damaged):
             continue  # the loader already said what is wrong here
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = list(error.schema.get("properties", {}))

@@ -11,9 +11,15 @@ import re
 
 import requests
 
+from hpconfig import hyperproof as hp
 from hpconfig.settings import Secret
 
 REDACTED = "********"
+
+
+def is_quota_exceeded(response: requests.Response) -> bool:
+    """The transient 403 "Bandwidth quota exceeded", told from a permission 403 by its message."""
+    return response.status_code == 403 and hp.QUOTA_MESSAGE.split(".")[0] in response.text
 
 
 def redact(text: str, *secrets: Secret | None) -> str:
