@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from hpconfig import hyperproof as hp
 from hpconfig.cli.app import cli, log, use_color
 from hpconfig.errors import ExitCode, InputError
 from hpconfig.files import write_atomically
@@ -23,14 +24,16 @@ def _write_report(path: Path, text: str) -> None:
         raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
 
 
-def _step_summary(markdown: str) -> None:
+def _step_summary(plan: Any) -> None:
     """Append to $GITHUB_STEP_SUMMARY when GitHub Actions sets it (capped at 1 MiB)."""
+    from hpconfig.render.markdown import STEP_SUMMARY_LIMIT, render_markdown
+
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         return
     try:
         with open(path, "a", encoding="utf-8") as stream:
-            stream.write(markdown + "\n")
+            stream.write(render_markdown(plan, limit=STEP_SUMMARY_LIMIT) + "\n")
     except OSError as error:
         log.warning("cannot append to GITHUB_STEP_SUMMARY (%s): %s", path, error.strerror)
 
@@ -39,7 +42,7 @@ def _report(plan: Any, options: dict[str, Any]) -> None:
     """Every output asked for, from one plan: stdout, --out, --sarif, --markdown, the summary."""
     from hpconfig.render.github import render_plan_annotations
     from hpconfig.render.json import render_json
-    from hpconfig.render.markdown import STEP_SUMMARY_LIMIT, render_markdown
+    from hpconfig.render.markdown import render_markdown
     from hpconfig.render.sarif import render_sarif
     from hpconfig.render.text import render_text
 
@@ -49,7 +52,7 @@ def _report(plan: Any, options: dict[str, Any]) -> None:
         _write_report(options["sarif"], render_sarif(plan))
     if options["markdown"] is not None:
         _write_report(options["markdown"], render_markdown(plan))
-    _step_summary(render_markdown(plan, limit=STEP_SUMMARY_LIMIT))
+    _step_summary(plan)
     output_format, unmanaged = options["output_format"], options["show_unmanaged"]
     if output_format == "json":
         click.echo(render_json(plan), nl=False)
@@ -139,7 +142,7 @@ def _plan_options(function: Any) -> Any:
     is_flag=True,
     help="Exit 0 when in sync, 2 when the plan has changes (as Terraform).",
 )
-@click.option("--region", type=click.Choice(["us", "eu", "gov"]), help="Hyperproof region.")
+@click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region.")
 @click.option("--api-url", help="API host root; overrides the region's.")
 @click.option("--token-url", help="OAuth token URL; overrides the region's.")
 @click.option("--client-id", help="The API client's id (the secret only from the environment).")
