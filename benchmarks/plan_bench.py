@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import write_manifests  # noqa: E402
+from measure import peak_rss_mb, timed  # noqa: E402
 
 from hpconfig.sandbox import Sandbox, generate_org  # noqa: E402
 
@@ -60,20 +59,6 @@ live = [{"identifier": c["controlIdentifier"], "name": c["name"], "owner": c["ow
 diff = DeepDiff(desired, live, ignore_order=True)
 print(len(diff))
 """
-
-RSS_PROBE = """
-import resource, subprocess, sys
-completed = subprocess.run(sys.argv[1:], capture_output=True)
-print(completed.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-"""
-
-
-def timed(
-    command: list[str], env: dict[str, str]
-) -> tuple[float, subprocess.CompletedProcess[str]]:
-    start = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    return time.perf_counter() - start, completed
 
 
 def setup(root: Path, controls: int, files: int) -> tuple[Path, dict]:
@@ -128,14 +113,7 @@ def main() -> None:
                 elapsed, completed = timed(plan, env)
                 assert completed.returncode == 0, completed.stderr
                 plans.append(elapsed)
-            probe = subprocess.run(
-                [python, "-c", RSS_PROBE, *plan],
-                capture_output=True,
-                text=True,
-                env=env,
-                check=True,
-            ).stdout.split()
-            peak_mb = int(probe[1]) / 1024
+            peak_mb = peak_rss_mb(plan, env)
         print(
             f"input: {args.controls} controls in {args.files} files; sandbox latency "
             f"{args.latency_ms:g} ms per request; the plan said: {first.stdout.strip()}"

@@ -8,7 +8,6 @@ what counts (the machine is shared and noisy). Run: `python benchmarks/validate_
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import write_manifests  # noqa: E402
+from measure import peak_rss_mb, timed  # noqa: E402
 
 BASELINE = """
 import sys, yaml
@@ -24,28 +24,6 @@ from pathlib import Path
 for path in sorted(Path(sys.argv[1]).glob("*.yaml")):
     yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
 """
-
-
-RSS_PROBE = """
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], capture_output=True)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-"""
-
-
-def peak_rss_mb(command: list[str]) -> float:
-    """Peak resident memory of one command alone, measured by a fresh parent process."""
-    out = subprocess.run(
-        [sys.executable, "-c", RSS_PROBE, *command], capture_output=True, text=True
-    )
-    return int(out.stdout.strip()) / 1024
-
-
-def timed(command: list[str]) -> tuple[float, int]:
-    start = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    return elapsed, completed.returncode
 
 
 def billion_laughs(directory: Path) -> Path:
@@ -100,11 +78,11 @@ def main() -> None:
         # Whole commands, each a fresh interpreter, as a user or a pre-commit hook runs them.
         floor_cmd, ours_cmd = [], []
         for _ in range(args.rounds):
-            elapsed, code = timed([sys.executable, "-c", BASELINE, str(manifests)])
-            assert code == 0
+            elapsed, completed = timed([sys.executable, "-c", BASELINE, str(manifests)])
+            assert completed.returncode == 0
             floor_cmd.append(elapsed)
-            elapsed, code = timed([*hpconfig, "validate", str(manifests)])
-            assert code == 0, code
+            elapsed, completed = timed([*hpconfig, "validate", str(manifests)])
+            assert completed.returncode == 0, completed.stderr
             ours_cmd.append(elapsed)
         ratio = min(ours_cmd) / min(floor_cmd)
         print(
@@ -122,8 +100,8 @@ def main() -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         assert document is None and problems
-        command_time, code = timed([*hpconfig, "validate", str(lol)])
-        assert code == 3
+        command_time, completed = timed([*hpconfig, "validate", str(lol)])
+        assert completed.returncode == 3
         rss = peak_rss_mb([*hpconfig, "validate", str(lol)])
         print(
             f"billion laughs: rejected in {elapsed * 1000:.1f} ms with peak allocation "
