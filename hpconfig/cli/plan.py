@@ -38,6 +38,17 @@ def _step_summary(plan: Any) -> None:
         log.warning("cannot append to GITHUB_STEP_SUMMARY (%s): %s", path, error.strerror)
 
 
+def _repository_root(cwd: Path) -> Path:
+    """SARIF URIs are relative to this: GitHub's checkout, else the git top level, else here."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace:
+        return Path(workspace).resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / ".git").exists():
+            return folder
+    return cwd
+
+
 def _report(plan: Any, options: dict[str, Any]) -> None:
     """Every output asked for, from one plan: stdout, --out, --sarif, --markdown, the summary."""
     from hpconfig.render.github import render_plan_annotations
@@ -46,10 +57,12 @@ def _report(plan: Any, options: dict[str, Any]) -> None:
     from hpconfig.render.sarif import render_sarif
     from hpconfig.render.text import render_text
 
+    cwd = Path.cwd()
+    sarif_root = _repository_root(cwd)
     if options["out"] is not None:
         _write_report(options["out"], render_json(plan))
     if options["sarif"] is not None:
-        _write_report(options["sarif"], render_sarif(plan))
+        _write_report(options["sarif"], render_sarif(plan, sarif_root, cwd))
     if options["markdown"] is not None:
         _write_report(options["markdown"], render_markdown(plan))
     _step_summary(plan)
@@ -59,7 +72,7 @@ def _report(plan: Any, options: dict[str, Any]) -> None:
     elif output_format == "markdown":
         click.echo(render_markdown(plan), nl=False)
     elif output_format == "sarif":
-        click.echo(render_sarif(plan), nl=False)
+        click.echo(render_sarif(plan, sarif_root, cwd), nl=False)
     elif output_format == "github":
         click.echo(render_text(plan, color=False, show_unmanaged=unmanaged), nl=False)
         click.echo(render_plan_annotations(plan), nl=False)
