@@ -94,6 +94,34 @@ def cli(ctx: click.Context, debug: bool, config_path: Path | None) -> None:
     ctx.obj = {"config_path": config_path, "debug": debug}
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 control``, ``2 controls``: every count the commands print goes through here."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
+def note_inputs(project: Any) -> None:
+    """Say on stderr which config was read, which was not, and which YAML files were skipped."""
+    if project.config.file:
+        click.echo(f"hpconfig: config {project.config.file}", err=True)
+    for name in project.unused_configs:
+        click.echo(
+            f"hpconfig: note: {name} is not used (a config is read from --config, from the only "
+            "directory given, or from the working directory)",
+            err=True,
+        )
+    if project.skipped:
+        shown = [f"{name} ({reason})" for name, reason in project.skipped[:5]]
+        if len(project.skipped) > 5:
+            shown.append(f"{len(project.skipped) - 5} more")
+        click.echo(
+            f"hpconfig: skipped {plural(len(project.skipped), 'YAML file')} that "
+            f"{'is' if len(project.skipped) == 1 else 'are'} not "
+            f"{'a manifest' if len(project.skipped) == 1 else 'manifests'}: {', '.join(shown)}; "
+            "name a file to check it anyway",
+            err=True,
+        )
+
+
 def use_color(stream: Any) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
     if os.environ.get("NO_COLOR"):

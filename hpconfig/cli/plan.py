@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from hpconfig import hyperproof as hp
-from hpconfig.cli.app import cli, log, use_color
+from hpconfig.cli.app import cli, log, note_inputs, plural, use_color
 from hpconfig.errors import ExitCode, InputError
 from hpconfig.files import write_atomically
 from hpconfig.project import load_project
@@ -88,8 +88,7 @@ def _refuse_invalid(problems: list[Any], output_format: str) -> None:
     if output_format != "github":
         raise InputError(problems)
     click.echo(diagnostics.render_github(problems), nl=False)
-    count = len(problems)
-    click.echo(f"Error: {count} problem{'s' if count != 1 else ''} in the inputs", err=True)
+    click.echo(f"Error: {plural(len(problems), 'problem')} in the inputs", err=True)
     raise SystemExit(ExitCode.INVALID_INPUT)
 
 
@@ -98,8 +97,8 @@ def _plan_with(settings: Any, project: Any) -> Any:
     from hpconfig.planning import make_plan
 
     click.echo(
-        f"hpconfig: {len(project.desired)} controls declared in {len(project.files)} files; "
-        f"reading Hyperproof at {settings.api_url} ...",
+        f"hpconfig: {plural(len(project.desired), 'control')} declared in "
+        f"{plural(len(project.files), 'file')}; reading Hyperproof at {settings.api_url} ...",
         err=True,
     )
     with HyperproofClient(settings) as client:
@@ -178,6 +177,7 @@ def plan(
     from hpconfig import settings as settings_module
 
     project = load_project(list(paths), obj["config_path"])
+    note_inputs(project)
     if project.problems:  # checked before any network call
         _refuse_invalid(project.problems, report["output_format"])
     settings = settings_module.resolve(
@@ -219,6 +219,7 @@ def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **repo
             "the hpconfig repository, or give PATHS and --seed"
         )
     project = load_project(manifests, obj["config_path"])
+    note_inputs(project)
     if project.problems:
         _refuse_invalid(project.problems, report["output_format"])
     with Sandbox(load_seed(seed)) as sandbox:
@@ -235,5 +236,5 @@ def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **repo
         sent = sandbox.requests()
     _report(result, report)
     calls = ", ".join(f"{entry['method']} {entry['path']}" for entry in sent)
-    click.echo(f"hpconfig demo: the plan made {len(sent)} requests ({calls}).", err=True)
+    click.echo(f"hpconfig demo: the plan made {plural(len(sent), 'request')} ({calls}).", err=True)
     return ExitCode.OK
