@@ -14,7 +14,7 @@ from typing import Any
 from hpconfig import schema
 from hpconfig.config import Config, find_config, load_config
 from hpconfig.document import Document
-from hpconfig.errors import Location, Problem
+from hpconfig.errors import Location, Problem, Severity
 from hpconfig.loader import CONFIG_NAMES, discover, display_name, load_file
 from hpconfig.model import Control, desired_controls
 from hpconfig.perf import paused_gc
@@ -28,6 +28,7 @@ class Project:
     desired: dict[str, Control] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # worth saying; the inputs are valid
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why it is no manifest)
     unused_configs: list[str] = field(default_factory=list)  # in a given directory, not used
 
@@ -95,7 +96,8 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
         config=config,
         desired=desired,
         files=names,
-        problems=sorted(problems),
+        problems=sorted(p for p in problems if p.severity != Severity.WARNING),
+        warnings=sorted(p for p in problems if p.severity == Severity.WARNING),
         skipped=sorted((display_name(path), reason) for path, reason in skipped),
         unused_configs=_unused_configs(paths, found),
     )

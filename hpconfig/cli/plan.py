@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from hpconfig import hyperproof as hp
-from hpconfig.cli.app import cli, log, note_inputs, plural, use_color
+from hpconfig.cli.app import InputProblem, cli, log, note_inputs, plural, use_color
 from hpconfig.errors import ExitCode, InputError
 from hpconfig.files import write_atomically
 from hpconfig.project import load_project
@@ -92,17 +94,33 @@ def _refuse_invalid(problems: list[Any], output_format: str) -> None:
     raise SystemExit(ExitCode.INVALID_INPUT)
 
 
-def _plan_with(settings: Any, project: Any) -> Any:
+def _selection(patterns: tuple[str, ...], declared: Any) -> Callable[[str], bool] | None:
+    """``--controls``: shell patterns (repeated or comma-separated) over identifiers."""
+    globs = [glob.strip() for value in patterns for glob in value.split(",") if glob.strip()]
+    if not globs:
+        return None
+    unmatched = [g for g in globs if not any(fnmatch.fnmatchcase(i, g) for i in declared)]
+    if unmatched:
+        raise InputProblem(
+            f"--controls {', '.join(unmatched)}: no declared control matches; identifiers are "
+            "matched whole and case-sensitively, with * and ? as in a shell (quote them)"
+        )
+    return lambda identifier: any(fnmatch.fnmatchcase(identifier, g) for g in globs)
+
+
+def _plan_with(settings: Any, project: Any, only: Callable[[str], bool] | None = None) -> Any:
     from hpconfig.client import HyperproofClient
     from hpconfig.planning import make_plan
 
+    declared = [key for key in project.desired if only is None or only(key)]
+    of = "" if only is None else f" (of {len(project.desired)})"
     click.echo(
-        f"hpconfig: {plural(len(project.desired), 'control')} declared in "
+        f"hpconfig: {plural(len(declared), 'control')}{of} declared in "
         f"{plural(len(project.files), 'file')}; reading Hyperproof at {settings.api_url} ...",
         err=True,
     )
     with HyperproofClient(settings) as client:
-        return make_plan(client, project.desired, project.config)
+        return make_plan(client, project.desired, project.config, only)
 
 
 def _plan_options(function: Any) -> Any:
@@ -146,14 +164,26 @@ def _plan_options(function: Any) -> Any:
     return function
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@_plan_options
-@click.option(
+_detailed_exitcode = click.option(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 0 when in sync, 2 when the plan has changes (as Terraform).",
 )
+
+_controls_option = click.option(
+    "--controls",
+    "controls",
+    multiple=True,
+    metavar="GLOB",
+    help="Plan only the controls whose identifier matches (repeat, or separate with commas).",
+)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_plan_options
+@_detailed_exitcode
+@_controls_option
 @click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region.")
 @click.option("--api-url", help="API host root; overrides the region's.")
 @click.option("--token-url", help="OAuth token URL; overrides the region's.")
@@ -165,6 +195,7 @@ def plan(
     obj: dict[str, Any],
     paths: tuple[Path, ...],
     detailed_exitcode: bool,
+    controls: tuple[str, ...],
     region: str | None,
     api_url: str | None,
     token_url: str | None,
@@ -177,7 +208,7 @@ def plan(
     from hpconfig import settings as settings_module
 
     project = load_project(list(paths), obj["config_path"])
-    note_inputs(project)
+    note_inputs(project, github=report["output_format"] == "github")
     if project.problems:  # checked before any network call
         _refuse_invalid(project.problems, report["output_format"])
     settings = settings_module.resolve(
@@ -189,15 +220,20 @@ def plan(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
     )
-    result = _plan_with(settings, project)
+    only = _selection(controls, project.desired)
+    result = _plan_with(settings, project, only)
     _report(result, report)
-    if detailed_exitcode and result.has_changes:
-        return ExitCode.CHANGES
-    return ExitCode.OK
+    return _exit_code(result, detailed_exitcode)
+
+
+def _exit_code(result: Any, detailed_exitcode: bool) -> int:
+    return ExitCode.CHANGES if detailed_exitcode and result.has_changes else ExitCode.OK
 
 
 @cli.command()
 @_plan_options
+@_detailed_exitcode
+@_controls_option
 @click.option(
     "--seed",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -205,7 +241,14 @@ def plan(
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_obj
-def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **report: Any) -> int:
+def demo(
+    obj: dict[str, Any],
+    detailed_exitcode: bool,
+    controls: tuple[str, ...],
+    seed: Path | None,
+    paths: tuple[Path, ...],
+    **report: Any,
+) -> int:
     """Plan examples/ against the sandbox, through the real sign-in and HTTP code."""
     from hpconfig.sandbox import Sandbox, load_seed
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
@@ -213,16 +256,26 @@ def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **repo
 
     seed = seed or EXAMPLE_SEED
     manifests = list(paths) or [Path("examples")]
-    if not seed.is_file() or not all(p.exists() for p in manifests):
-        raise click.ClickException(
-            "the demo plans examples/ against examples/sandbox/org.json: run it from a clone of "
-            "the hpconfig repository, or give PATHS and --seed"
+    absent = [str(p) for p in (seed, *manifests) if not p.exists()]
+    if absent:
+        raise InputProblem(
+            f"{', '.join(absent)}: not found here. The demo plans examples/ against "
+            "examples/sandbox/org.json of the hpconfig repository: run it from the root of a "
+            "clone (`make demo`), or give manifest PATHS and --seed FILE"
         )
     project = load_project(manifests, obj["config_path"])
     note_inputs(project)
     if project.problems:
         _refuse_invalid(project.problems, report["output_format"])
-    with Sandbox(load_seed(seed)) as sandbox:
+    only = _selection(controls, project.desired)
+    try:
+        sandbox_runner = Sandbox(load_seed(seed))
+    except OSError as error:
+        raise InputProblem(
+            f"cannot start the sandbox on a free loopback port: {error.strerror}; the demo "
+            "needs to listen on 127.0.0.1"
+        ) from None
+    with sandbox_runner as sandbox:
         click.echo(
             f"hpconfig demo: a sandbox Hyperproof API is listening at {sandbox.api_url}", err=True
         )
@@ -232,9 +285,9 @@ def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **repo
             client_id=sandbox.client_id,
             secret=Secret(sandbox.client_secret),
         )
-        result = _plan_with(settings, project)
+        result = _plan_with(settings, project, only)
         sent = sandbox.requests()
     _report(result, report)
     calls = ", ".join(f"{entry['method']} {entry['path']}" for entry in sent)
     click.echo(f"hpconfig demo: the plan made {plural(len(sent), 'request')} ({calls}).", err=True)
-    return ExitCode.OK
+    return _exit_code(result, detailed_exitcode)

@@ -30,10 +30,11 @@ def validate(obj: dict[str, Any], paths: tuple[Path, ...], output_format: str) -
     project = load_project(list(paths), obj["config_path"])
     note_inputs(project)
     problems = project.problems
+    every = sorted(problems + project.warnings)
     if output_format == "json":
-        text = diagnostics.render_json(problems, len(project.files), len(project.desired))
+        text = diagnostics.render_json(every, len(project.files), len(project.desired))
     elif output_format == "github":
-        text = diagnostics.render_github(problems)
+        text = diagnostics.render_github(every)
     else:
         text = diagnostics.render_text(problems)
     click.echo(text, nl=False)
