@@ -32,6 +32,8 @@ def _load(path: Path) -> dict[str, Any]:
 
 def _zizmor(*paths: Path) -> subprocess.CompletedProcess[str]:
     zizmor = shutil.which("zizmor", path=str(BIN)) or shutil.which("zizmor")
+    if zizmor is None and sys.version_info < (3, 11):
+        pytest.skip("zizmor needs Python 3.11+; CI runs it on the newer versions")
     assert zizmor, "zizmor is a test dependency"
     return subprocess.run(
         [zizmor, "--offline", "--no-progress", "--format", "plain", *map(str, paths)],
