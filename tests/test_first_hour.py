@@ -197,3 +197,11 @@ def test_plan_controls_that_match_nothing_stop_before_the_network(
     assert hpconfig_sandbox.requests() == []
     assert CANARY not in result.stderr + result.stdout
     env_for(hpconfig_sandbox)  # the environment the plan would have used
+
+
+def test_the_readme_points_at_nothing_outside_the_repository() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "shared/" not in readme and "<you>" not in readme
+    for line in readme.splitlines():
+        if "../" in line:
+            assert "yaml-language-server" in line, line  # a modeline, relative to a manifest
