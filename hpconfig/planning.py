@@ -3,7 +3,8 @@
 Owns which lists to ask for: the active controls always (one request, the whole organization),
 and the archived ones only when a manifest declares an archived control or declares one the
 active list lacks, so that an archived control is never mistaken for a missing one. The number
-of requests never grows with the number of controls.
+of requests never grows with the number of controls. A selection (``plan --controls``) limits
+both sides before the diff, and the desired side before the fetch.
 """
 
 from __future__ import annotations

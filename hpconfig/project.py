@@ -1,7 +1,9 @@
 """The offline pipeline: config and paths → desired controls and every input problem.
 
 Owns the order ``config → discover → load → schema → model`` that ``validate`` runs alone and
-``plan`` runs before any network call. It must not print, exit, or talk HTTP.
+``plan`` runs before any network call, and what the commands say about the inputs beside the
+problems: warnings (valid, but worth saying), the YAML files a walk skipped and why, and config
+files in the given directories that were not used. It must not print, exit, or talk HTTP.
 """
 
 from __future__ import annotations
