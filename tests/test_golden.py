@@ -1,0 +1,212 @@
+"""Golden files: every report format of two plans, byte for byte, so a change to any output is
+reviewed as a diff of ``tests/golden/``.
+
+The plans are the demo's (``examples/`` against the example organization, through the real
+sandbox and HTTP code) and one with every kind of change. Everything that could differ between
+machines is fixed: the working directory (file names in reports are relative to it), the
+repository root of SARIF, and the ``GITHUB_*`` variables. After an intended change of output,
+``HPCONFIG_UPDATE_GOLDEN=1 make test`` (or the same before ``pytest tests/test_golden.py``)
+rewrites the files; review them with ``git diff tests/golden/``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hpconfig.client import HyperproofClient
+from hpconfig.config import Config, IgnoreRule
+from hpconfig.diff import diff
+from hpconfig.live import live_control
+from hpconfig.loader import load_text
+from hpconfig.model import desired_controls
+from hpconfig.plan import Plan
+from hpconfig.planning import make_plan
+from hpconfig.project import load_project
+from hpconfig.render.github import render_plan_annotations
+from hpconfig.render.json import render_json
+from hpconfig.render.markdown import render_markdown
+from hpconfig.render.sarif import render_sarif
+from hpconfig.render.text import render_text
+from hpconfig.sandbox import Sandbox, load_seed
+from hpconfig.sandbox.seeds import EXAMPLE_SEED
+from hpconfig.settings import Secret, Settings
+from tests.conftest import ROOT, TODAY
+
+GOLDEN = ROOT / "tests" / "golden"
+UPDATE = os.environ.get("HPCONFIG_UPDATE_GOLDEN") == "1"
+# A root that is the same on every machine: SARIF's SRCROOT and the base of relative names.
+WORKSPACE = Path("/workspace")
+
+RENDERERS: dict[str, Callable[[Plan], str]] = {
+    "plan.txt": lambda plan: render_text(plan, color=False, show_unmanaged=True),
+    "plan.color.txt": lambda plan: render_text(plan, color=True),
+    "plan.json": render_json,
+    "plan.md": render_markdown,
+    "plan.github.txt": render_plan_annotations,
+    "plan.sarif": lambda plan: render_sarif(plan, WORKSPACE, WORKSPACE),
+}
+
+EVERY_KIND_MANIFEST = """\
+defaults:
+  owner: grc@example.com
+  freshness: {policy: manual, duration: 90d}
+controls:
+  - identifier: K-CREATE
+    name: A control only git has
+    description: |
+      Two lines of text,
+      the second with a | pipe.
+    domain: Access Control
+    status: active
+    workStatus: operating
+    implementation: notStarted
+    testingStatus: notTested
+  - identifier: K-OWNER
+    owner: alice@example.com
+  - identifier: K-MANY
+    name: Many fields differ
+    description: |
+      The first line stays.
+      The second line is new.
+    notes: "[a link](https://example.com) and @team"
+    domain: Operations
+    status: archived
+    implementation: completed
+    testingStatus: effective
+    freshness: {duration: 30d}
+  - identifier: K-IGNORED
+    notes: Kept in Hyperproof by the auditors.
+  - identifier: K-SYNC
+    name: In sync
+    freshness: {policy: none}
+"""
+
+
+def _api(identifier: str, **fields: object) -> dict[str, object]:
+    control: dict[str, object] = {
+        "id": f"id-{identifier.lower()}",
+        "controlIdentifier": identifier,
+        "status": "active",
+        "owner": {"id": "u-grc", "email": "GRC@example.com"},
+        "freshnessPolicy": "manual",
+        "freshForDuration": "P90D",
+        "updatedBy": {"id": "u-bob", "email": "bob@example.com"},
+        "updatedOn": "2026-11-20T10:00:00.1234567+00:00",
+    }
+    control.update(fields)
+    return control
+
+
+EVERY_KIND_LIVE = [
+    _api("K-OWNER", owner={"id": "u-bob", "email": "bob@example.com"}),
+    _api(
+        "K-MANY",
+        name="Many fields  ",
+        description="The first line stays.\r\nThe second line was this.\r\n",
+        notes=None,
+        domainName="Operations",
+        implementation="inProgress",
+        testingStatus="effective",
+        freshForDuration="PT360H",
+        updatedBy={"id": "u-svc", "givenName": "Sync", "surname": "Robot"},
+        updatedOn="2026-11-21T09:12:44Z",
+    ),
+    _api("K-IGNORED", notes="Edited by an auditor."),
+    _api("K-SYNC", name="In sync", freshnessPolicy="none", freshForDuration=None),
+    _api("K-UNMANAGED", name="Only in Hyperproof"),
+    _api("K-UNMANAGED-ARCHIVED", status="archived"),
+]
+
+EVERY_KIND_CONFIG = Config(
+    ignore=(
+        IgnoreRule(
+            fields=("notes",),
+            reason="Auditors keep notes in Hyperproof.",
+            controls=("K-IGN*",),
+            expires=TODAY.replace(year=2099),
+        ),
+        IgnoreRule(fields=("workStatus",), reason="Nobody agrees on work statuses."),
+    ),
+    max_change_percent=10.0,
+    min_controls=1,
+)
+
+
+def every_kind_plan() -> Plan:
+    """Creates and updates (one field, many fields, multi-line text, durations, an archive),
+    ignored fields, unmanaged controls and a safety limit exceeded: each thing a report shows."""
+    document, problems = load_text("controls/every-kind.yaml", EVERY_KIND_MANIFEST.encode())
+    assert document is not None and not problems
+    desired, problems = desired_controls([(document, set())])
+    assert not problems
+    live = {control.identifier: control for control in map(live_control, EVERY_KIND_LIVE)}
+    return diff(desired, live, EVERY_KIND_CONFIG)
+
+
+def demo_plan() -> Plan:
+    """What `make demo` plans: examples/ against the example organization, over HTTP."""
+    project = load_project([Path("examples")], today=TODAY)
+    assert not project.problems
+    with Sandbox(load_seed(EXAMPLE_SEED)) as sandbox:
+        settings = Settings(
+            api_url=sandbox.api_url,
+            token_url=sandbox.token_url,
+            client_id=sandbox.client_id,
+            secret=Secret(sandbox.client_secret),
+        )
+        with HyperproofClient(settings) as client:
+            return make_plan(client, project.desired, project.config)
+
+
+PLANS: dict[str, Callable[[], Plan]] = {"demo": demo_plan, "every-kind": every_kind_plan}
+
+
+@pytest.fixture
+def fixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    for name in list(os.environ):
+        if name.startswith("GITHUB_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "example/controls")
+    monkeypatch.setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+    monkeypatch.setenv("GITHUB_RUN_ID", "4242")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(WORKSPACE))
+
+
+@pytest.mark.usefixtures("fixed_environment")
+@pytest.mark.parametrize("plan_name", sorted(PLANS))
+def test_every_report_matches_its_golden_file(plan_name: str) -> None:
+    plan = PLANS[plan_name]()
+    folder = GOLDEN / plan_name
+    stale: dict[str, str] = {}
+    for file_name, render in RENDERERS.items():
+        path = folder / file_name
+        text = render(plan)
+        if UPDATE:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(text.encode("utf-8"))
+            continue
+        golden = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if golden != text:
+            lines = difflib.unified_diff(
+                golden.splitlines(), text.splitlines(), "golden", "now", lineterm="", n=1
+            )
+            stale[file_name] = "\n".join(list(lines)[:40])
+    assert not stale, (
+        f"{plan_name}: {', '.join(stale)} differ from tests/golden/{plan_name}/; if the change "
+        "is intended, run HPCONFIG_UPDATE_GOLDEN=1 make test and review git diff tests/golden/\n"
+        + "\n".join(stale.values())
+    )
+
+
+def test_every_golden_file_is_one_the_test_writes() -> None:
+    """A renamed format or plan leaves no orphan behind."""
+    expected = {f"{plan}/{name}" for plan in PLANS for name in RENDERERS}
+    found = {path.relative_to(GOLDEN).as_posix() for path in GOLDEN.rglob("*") if path.is_file()}
+    assert found == expected
