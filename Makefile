@@ -56,8 +56,10 @@ demo: $(RUNTIME)
 test: $(TOOLS) $(MULTITOOL)
 	$(BIN)/python -m pytest -q
 
+# Exactly what CI's lint job runs.
 lint: $(TOOLS)
 	$(BIN)/ruff check hpconfig tests benchmarks
+	$(BIN)/ruff format --check hpconfig tests benchmarks
 	$(BIN)/mypy hpconfig
 
 bench: $(RUNTIME)
