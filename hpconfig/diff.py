@@ -14,7 +14,7 @@ from typing import Any
 from hpconfig.config import Config, IgnoreRule
 from hpconfig.durations import format_duration
 from hpconfig.model import Control
-from hpconfig.plan import Change, FieldChange, Plan, Safety, Unmanaged
+from hpconfig.plan import Change, ChangeKind, FieldChange, Plan, Safety, Unmanaged
 
 
 def shown(name: str, value: Any, written: Any) -> Any:
@@ -60,7 +60,7 @@ def diff(
                 )
                 for name, value in sorted(want.values.items())
             )
-            changes.append(Change(identifier, "create", want.source, fields))
+            changes.append(Change(identifier, ChangeKind.CREATE, want.source, fields))
             continue
         compared = {n: v for n, v in want.values.items() if not _ignored(rules, identifier, n)}
         actual = {n: have.values.get(n) for n in compared}
@@ -85,7 +85,7 @@ def diff(
         changes.append(
             Change(
                 identifier,
-                "update",
+                ChangeKind.UPDATE,
                 want.source,
                 fields,
                 have.live_id,

@@ -7,6 +7,7 @@ it must not read files, talk HTTP or print; renderers turn a plan into text.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -15,7 +16,28 @@ from hpconfig.config import IgnoreRule
 from hpconfig.errors import Location
 
 FORMAT_VERSION = "1"
-ACTIONS = ("create", "update")
+
+
+class ChangeKind(str, enum.Enum):
+    """The kinds of change, in the one order plans, reports and apply follow. A str, so that the
+    JSON report says ``"create"``; every renderer has an entry for every kind (a test says so)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def order(self) -> int:
+        return _KIND_ORDER[self]
+
+
+_KIND_ORDER = {kind: index for index, kind in enumerate(ChangeKind)}
+ACTIONS = tuple(ChangeKind)
 
 
 @dataclass(frozen=True)
@@ -36,7 +58,7 @@ class FieldChange:
 @dataclass(frozen=True)
 class Change:
     identifier: str
-    action: str  # create | update
+    action: ChangeKind
     source: Location | None
     fields: tuple[FieldChange, ...]
     live_id: str | None = None
@@ -44,13 +66,16 @@ class Change:
     updated_on: str | None = None
     ignored: tuple[str, ...] = ()  # fields that differ but an ignore rule drops
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action", ChangeKind(self.action))  # "create" is accepted too
+
     def sort_key(self) -> tuple[int, str]:
-        return ACTIONS.index(self.action), self.identifier
+        return self.action.order, self.identifier
 
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = {
             "identifier": self.identifier,
-            "action": self.action,
+            "action": self.action.value,
             "source": {"file": self.source.file, "line": self.source.line} if self.source else None,
             "fields": [change.to_dict() for change in self.fields],
         }

@@ -7,11 +7,11 @@ out and where to see them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hpconfig.errors import Problem
-from hpconfig.plan import Change, Plan
+from hpconfig.plan import Change, ChangeKind, Plan
 from hpconfig.render.text import value_text
 
 ANNOTATIONS_PER_STEP = 10
@@ -83,16 +83,19 @@ def problem_annotation(problem: Problem, title: str) -> Annotation:
     )
 
 
-def change_annotation(change: Change) -> Annotation:
+def _missing_annotation(change: Change) -> Annotation:
     source = change.source
-    if change.action == "create":
-        return Annotation(
-            "warning",
-            "declared here but not found in Hyperproof; apply will create it",
-            file=source.file if source else None,
-            line=source.line if source else 0,
-            title=f"Missing in Hyperproof: {change.identifier}",
-        )
+    return Annotation(
+        "warning",
+        "declared here but not found in Hyperproof; apply will create it",
+        file=source.file if source else None,
+        line=source.line if source else 0,
+        title=f"Missing in Hyperproof: {change.identifier}",
+    )
+
+
+def _drift_annotation(change: Change) -> Annotation:
+    source = change.source
     parts = [
         f"{item.field}: {_value(item.expected)} in git, {_value(item.actual)} in Hyperproof"
         for item in change.fields
@@ -106,6 +109,16 @@ def change_annotation(change: Change) -> Annotation:
         line=source.line if source else 0,
         title=f"Drift: {change.identifier}",
     )
+
+
+BY_KIND: dict[ChangeKind, Callable[[Change], Annotation]] = {
+    ChangeKind.CREATE: _missing_annotation,
+    ChangeKind.UPDATE: _drift_annotation,
+}
+
+
+def change_annotation(change: Change) -> Annotation:
+    return BY_KIND[change.action](change)
 
 
 def render_plan_annotations(plan: Plan, limit: int = ANNOTATIONS_PER_STEP) -> str:

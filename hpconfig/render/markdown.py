@@ -8,12 +8,13 @@ and where the full report is.
 
 from __future__ import annotations
 
-from hpconfig.plan import Change, Plan
+from hpconfig.plan import Change, ChangeKind, Plan
 from hpconfig.render.text import value_text
 
 MARKER = "<!-- hpconfig-plan -->"
 COMMENT_LIMIT = 65_000
 STEP_SUMMARY_LIMIT = 1024 * 1024 - 1024  # GitHub's 1 MiB per step, less room for other steps
+BY_KIND = {ChangeKind.CREATE: "➕ create", ChangeKind.UPDATE: "✏️ update"}  # a section's heading
 
 
 def _size(text: str) -> int:
@@ -25,7 +26,7 @@ def _escape(text: str) -> str:
 
 
 def _section(change: Change) -> str:
-    symbol = {"create": "➕ create", "update": "✏️ update"}[change.action]
+    symbol = BY_KIND[change.action]
     where = f" — `{change.source.file}:{change.source.line}`" if change.source else ""
     rows = ["| field | Hyperproof | manifest |", "|---|---|---|"]
     for item in change.fields:

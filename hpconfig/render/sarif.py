@@ -16,12 +16,13 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 from hpconfig import __version__
-from hpconfig.plan import Change, FieldChange, Plan
+from hpconfig.plan import Change, ChangeKind, FieldChange, Plan
 from hpconfig.render.text import value_text
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -152,13 +153,21 @@ def _missing_result(artifacts: _Artifacts, change: Change) -> dict[str, Any]:
     return result
 
 
+def _drift_results(artifacts: _Artifacts, change: Change) -> list[dict[str, Any]]:
+    return [_field_result(artifacts, change, item) for item in change.fields]
+
+
+BY_KIND: dict[ChangeKind, Callable[[_Artifacts, Change], list[dict[str, Any]]]] = {
+    ChangeKind.CREATE: lambda artifacts, change: [_missing_result(artifacts, change)],
+    ChangeKind.UPDATE: _drift_results,
+}
+
+
 def _results(plan: Plan, artifacts: _Artifacts) -> list[dict[str, Any]]:
     """Missing controls first, then drift by identifier: what is cut is the least important."""
-    missing = [c for c in plan.changes if c.action == "create"]
-    drifted = sorted((c for c in plan.changes if c.action != "create"), key=lambda c: c.identifier)
-    results = [_missing_result(artifacts, change) for change in missing]
-    for change in drifted:
-        results += [_field_result(artifacts, change, item) for item in change.fields]
+    results: list[dict[str, Any]] = []
+    for change in sorted(plan.changes, key=Change.sort_key):
+        results += BY_KIND[change.action](artifacts, change)
     return results
 
 

@@ -10,9 +10,10 @@ import difflib
 import json
 from typing import Any
 
-from hpconfig.plan import Change, Plan
+from hpconfig.plan import Change, ChangeKind, Plan
 
-SYMBOLS = {"create": "+", "update": "~"}
+SYMBOLS = {ChangeKind.CREATE: "+", ChangeKind.UPDATE: "~"}
+BY_KIND = SYMBOLS
 COLOURS = {"create": "32", "update": "33", "dim": "2", "bold": "1", "red": "31", "green": "32"}
 
 
