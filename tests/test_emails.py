@@ -42,7 +42,8 @@ def _verdicts(address: str) -> tuple[bool, bool, bool]:
     data = {"controls": [{"identifier": "C-1", "owner": address}]}
     by_schema = not any(True for _ in schema.validator("manifest").iter_errors(data))
     gate = schema._gate("manifest")
-    by_gate = gate(data) if gate is not None else by_schema
+    assert gate is not None, "jsonschema-rs is not installed"  # else this compares jsonschema twice
+    by_gate = gate(data)
     document, problems = load_text(
         "m.yaml", f"controls:\n  - {{identifier: C-1, owner: '{address}'}}\n".encode()
     )
