@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+# The sandbox fixture is opt-in (hpconfig registers no pytest entry point); this suite opts in.
+pytest_plugins = ["hpconfig.sandbox.pytest_plugin"]
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"
 EXAMPLES = ROOT / "examples"

@@ -327,3 +327,15 @@ def test_users_and_me(api: Any) -> None:
 def test_unknown_routes(api: Any) -> None:
     assert api("GET", "/v1/nothing").status_code == 404
     assert api("DELETE", "/v1/controls/x").status_code == 405
+
+
+def test_the_pytest_plugin_is_opt_in() -> None:
+    """Installing hpconfig registers no pytest plugin: other projects' runs stay untouched."""
+    import importlib.metadata
+
+    registered = [
+        entry
+        for entry in importlib.metadata.entry_points(group="pytest11")
+        if entry.value.startswith("hpconfig")
+    ]
+    assert registered == []

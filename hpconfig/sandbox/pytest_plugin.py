@@ -1,6 +1,8 @@
-"""A pytest plugin (entry point ``pytest11``): the ``hpconfig_sandbox`` fixture.
+"""A pytest plugin: the ``hpconfig_sandbox`` fixture, for the test suites that ask for it.
 
-Each test gets its own sandbox on a free loopback port, in a thread, stopped afterwards.
+Opt-in, with ``pytest_plugins = ["hpconfig.sandbox.pytest_plugin"]`` in a ``conftest.py``: it is
+not registered as an entry point, so installing hpconfig adds nothing to other projects' pytest
+runs. Each test gets its own sandbox on a free loopback port, in a thread, stopped afterwards.
 Override ``hpconfig_sandbox_seed`` to start from another organization.
 """
 
