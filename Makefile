@@ -62,7 +62,7 @@ lint: $(TOOLS)
 	$(BIN)/ruff format --check hpconfig tests benchmarks
 	$(BIN)/mypy hpconfig
 
-bench: $(RUNTIME)
+bench: $(TOOLS)
 	$(BIN)/python benchmarks/validate_bench.py
 	$(BIN)/python benchmarks/sandbox_bench.py
 	$(BIN)/python benchmarks/plan_bench.py

