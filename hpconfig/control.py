@@ -91,6 +91,7 @@ class ManagedField:
     read: Callable[[Mapping[str, Any]], Any]  # an API control → the value as the API has it
     write: Callable[[Any, UserLookup | None], Any]  # a normalised value → the API's form
     enum: tuple[str, ...] = ()  # the values a manifest may give; empty when free
+    api_enum: tuple[str, ...] = ()  # the values the API takes, when more (or `enum`)
     defaultable: bool = True  # whether a file's `defaults` may set it
     text: bool = False  # free text: the API's null is the empty text
 
@@ -104,6 +105,7 @@ def _field(
     **options: Any,
 ) -> ManagedField:
     options.setdefault("read", _read(api))
+    options.setdefault("api_enum", options.get("enum", ()))
     options.setdefault("write", _write_as_is)
     return ManagedField(name, api, title, description, normalise, **options)
 
@@ -159,6 +161,7 @@ FIELD_TABLE: tuple[ManagedField, ...] = (
         "Status",
         "The object status: active, or archived (retired but kept).",
         enum=(hp.STATUS_ACTIVE, hp.STATUS_ARCHIVED),
+        api_enum=hp.OBJECT_STATUSES,  # deleted, pending... exist, but are not a manifest's to set
     ),
     _field(
         "workStatus",
@@ -204,14 +207,17 @@ FIELD_TABLE: tuple[ManagedField, ...] = (
 
 FIELDS_BY_NAME: dict[str, ManagedField] = {field.name: field for field in FIELD_TABLE}
 FIELDS_BY_API: dict[str, ManagedField] = {field.api: field for field in FIELD_TABLE}
+# API field → the values a write may give it (what the sandbox's write rules check).
+API_ENUMS: dict[str, tuple[str, ...]] = {f.api: f.api_enum for f in FIELD_TABLE if f.api_enum}
 # Every compared field, flattened: the names plans and ignore rules use.
 FIELDS: tuple[str, ...] = tuple(FIELDS_BY_NAME)
 NORMALISE: dict[str, Callable[[Any], Any]] = {f.name: f.normalise for f in FIELD_TABLE}
-# The keys of a control in a manifest (``freshness`` is a mapping of two).
-FIELD_KEYS: tuple[str, ...] = tuple(dict.fromkeys(name.split(".")[0] for name in FIELDS))
-# What `defaults` may set: a name or description per file makes no sense.
+# The keys of a control in a manifest that hold one value; ``freshness`` is a mapping of two.
+FIELD_KEYS: tuple[str, ...] = tuple(name for name in FIELDS if "." not in name)
+# Of those, what `defaults` may set besides `freshness`: a name or description per file makes
+# no sense.
 DEFAULTABLE: tuple[str, ...] = tuple(
-    dict.fromkeys(f.name.split(".")[0] for f in FIELD_TABLE if f.defaultable)
+    f.name for f in FIELD_TABLE if f.defaultable and "." not in f.name
 )
 
 

@@ -9,6 +9,7 @@ import pytest
 from hpconfig import hyperproof as hp
 from hpconfig.control import (
     DEFAULTABLE,
+    FIELD_KEYS,
     FIELD_TABLE,
     FIELDS,
     FIELDS_BY_API,
@@ -40,8 +41,8 @@ def test_the_manifest_schema_says_what_the_table_says(field: ManagedField) -> No
 def test_the_table_names_every_field_of_the_schemas_once() -> None:
     manifest = load_schema("manifest")["$defs"]
     control_keys = set(manifest["control"]["properties"]) - {"identifier"}
-    assert {name.split(".")[0] for name in FIELDS} == control_keys
-    assert set(manifest["defaults"]["properties"]) == set(DEFAULTABLE)
+    assert {name.split(".")[0] for name in FIELDS} == control_keys == {*FIELD_KEYS, "freshness"}
+    assert set(manifest["defaults"]["properties"]) == {*DEFAULTABLE, "freshness"}
     assert "name" not in DEFAULTABLE and "description" not in DEFAULTABLE
     ignore = load_schema("config")["properties"]["ignore"]["items"]["properties"]["fields"]
     assert set(ignore["items"]["enum"]) == {*FIELDS, "freshness"}
@@ -56,7 +57,7 @@ def test_enums_are_values_the_api_knows() -> None:
         "freshness.policy": hp.FRESHNESS_POLICIES,
     }
     for field in FIELD_TABLE:
-        assert set(field.enum) <= set(known.get(field.name, ())), field.name
+        assert set(field.enum) <= set(field.api_enum) == set(known.get(field.name, ()))
 
 
 API_CONTROL: dict[str, Any] = {
