@@ -36,7 +36,8 @@ from hpconfig.settings import ENV_MAX_RESPONSE_MB, Secret
 REDACTED = "********"
 CHUNK_BYTES = 1024 * 1024
 MESSAGE_LIMIT = 200  # characters of a server's message kept in an error
-_SHORTEST_CUT = 6  # the fewest characters of a credential's start that count as an echo of it
+_SLOW = "the answer did not arrive in time (a slow body)"
+_SHORTEST_CUT = 8  # the fewest characters of a credential's start that count as an echo of it
 
 
 class TransportFailure(Exception):
@@ -80,11 +81,13 @@ def read_body(
     while True:
         remaining = deadline_at - clock()
         if remaining <= 0:
-            raise TransportFailure("deadline", "the answer did not arrive in time (a slow body)")
+            raise TransportFailure("deadline", _SLOW)
         _gap_timeout(raw, min(read_timeout, remaining))
         try:
             chunk = raw.read1(CHUNK_BYTES, decode_content=True)
         except (ReadTimeoutError, TimeoutError):
+            if deadline_at - clock() <= 0.01:  # the gap timeout was the deadline's remainder
+                raise TransportFailure("deadline", _SLOW) from None
             raise TransportFailure("timeout", "timed out") from None
         except DecodeError:
             raise TransportFailure(
@@ -182,7 +185,7 @@ def redact(text: str, *secrets: Secret | None) -> str:
             continue
         for form in _forms(value):
             text = text.replace(form, REDACTED)
-            shortest = min(len(form) - 1, max(_SHORTEST_CUT, len(form) // 2))
+            shortest = min(len(form) - 1, _SHORTEST_CUT)
             for length in range(len(form) - 1, shortest - 1, -1):
                 if text.endswith(form[:length]):
                     text = text[:-length] + REDACTED
@@ -210,7 +213,8 @@ def server_message(answer: Answer, *secrets: Secret | None) -> str:
         title = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
         heading = re.search(r"<h1>(.*?)</h1>", text, re.I | re.S)
         found = title or heading
-        shown = cut(" ".join(found.group(1).split()), 80) if found else "no title"
+        title_text = redact(found.group(1), *secrets) if found else ""
+        shown = cut(" ".join(title_text.split()), 80) if found else "no title"
         return f"an HTML page ({shown}), not JSON"
     return cut(" ".join(text.split())) or "(empty body)"
 
