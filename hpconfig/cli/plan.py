@@ -207,7 +207,8 @@ def plan(
     )
     result = _plan_with(settings, project)
     _report(result, report)
-    if detailed_exitcode and result.has_changes:
+    # A declared control that could not be compared may differ: never "in sync" then.
+    if detailed_exitcode and (result.has_changes or not result.complete):
         return ExitCode.CHANGES
     return ExitCode.OK
 

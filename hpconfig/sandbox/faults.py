@@ -169,13 +169,13 @@ def _bomb(size: int) -> bytes:
     return b"".join(parts)
 
 
-def _target(controls: list[Any], identifier: str | None) -> int:
+def _target(controls: list[Any], identifier: str | None) -> int | None:
     for index, control in enumerate(controls):
         if identifier is None or (
             isinstance(control, dict) and control.get("controlIdentifier") == identifier
         ):
             return index
-    raise ValueError(f"no control {identifier!r} to misshape")
+    return None  # not in this list (say, the archived one): it stays as it is
 
 
 def _hostile_list(fault: Fault, controls: list[Any]) -> list[Any]:
@@ -183,6 +183,8 @@ def _hostile_list(fault: Fault, controls: list[Any]) -> list[Any]:
     if fault.kind == "malformed-control" and fault.control is not None:
         return [*controls, fault.control]
     index = _target(controls, fault.identifier)
+    if index is None:
+        return controls
     if fault.kind == "duplicate-identifier":
         twin = dict(controls[index], id=f"{controls[index].get('id')}-duplicate")
         return [*controls, twin]

@@ -257,6 +257,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(answer.status)
         self.send_header("Content-Type", answer.content_type)
         chunked = answer.length is None
+        if chunked or answer.delay or fault.kind == "gzip-bomb":
+            self.send_header("Connection", "close")  # the client gives up mid-body
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
         else:
