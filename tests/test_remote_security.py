@@ -349,3 +349,40 @@ def test_a_readable_secret_file_warns_like_ssh(
         assert resolve(Config(), secret_env(path)).secret.reveal() == "CANARY-value"
     assert f"permissions 0644 for {path} are too open" in caplog.text
     assert "CANARY" not in caplog.text
+
+
+# --- the canary through every new path, with --debug ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "code"),
+    [
+        ("redirect", {}, 4),
+        ("huge", {"size": 4 * 1024 * 1024}, 4),
+        ("gzip-bomb", {"size": 64 * 1024 * 1024}, 4),
+        ("trickle", {"delay": 0.05}, 4),
+        ("malformed-control", {"identifier": "SOC2-CC6.2"}, 0),
+        ("duplicate-identifier", {"identifier": "SOC2-CC6.1"}, 0),
+        ("rate-limit", {"retry_after": 0}, 0),
+        ("quota", {}, 0),
+        ("unauthorized", {}, 0),
+        ("unauthorized", {"count": 2}, 4),
+    ],
+)
+def test_no_credential_reaches_any_output_on_the_new_paths(
+    hpconfig_sandbox: Sandbox, tmp_path: Path, kind: str, options: dict[str, Any], code: int
+) -> None:
+    hpconfig_sandbox.add_fault(kind, path="/v1/controls", **options)
+    out = tmp_path / "plan.json"
+    result = plan(
+        env_for(hpconfig_sandbox, HPCONFIG_MAX_RESPONSE_MB="1", HPCONFIG_TIMEOUT="1"),
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == code, result.stderr
+    tokens = list(hpconfig_sandbox.server.org.tokens)
+    assert tokens  # a sign-in happened, so there was a token to leak
+    assert_clean(result, *tokens)
+    if out.exists():
+        text = out.read_text()
+        assert "CANARY" not in text and not any(token in text for token in tokens)

@@ -210,7 +210,7 @@ def reply(fault: Fault, path: str, live_list: Callable[[], bytes], port: int) ->
         return _whole(status, page.encode(), headers=headers, content_type="text/html")
     if fault.kind == "trickle":
         body = live_list()
-        pieces = [body[i : i + 1] for i in range(len(body))]
+        pieces = (body[i : i + 1] for i in range(len(body)))
         delay = DEFAULT_TRICKLE_DELAY if fault.delay is None else float(fault.delay)
         return Reply(status, pieces, len(body), headers, delay=delay)
     if fault.kind == "huge":
