@@ -262,3 +262,14 @@ def test_the_size_cap_setting_is_checked(value: str) -> None:
     )
     assert result.exit_code == 3
     assert "HPCONFIG_MAX_RESPONSE_MB must be a whole number of megabytes" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "header", ["²", "-5", "99999999999999999999", "Wed, 21 Oct 2015 07:28:00 GMT"]
+)
+def test_odd_retry_after_headers_from_a_real_server(hpconfig_sandbox: Sandbox, header: str) -> None:
+    first = [(429, {"Retry-After": header}, b"{}")]
+    with serve(lambda seen: first.pop() if first else (200, {}, b"[]")) as api:
+        result = plan(env_for(hpconfig_sandbox, HYPERPROOF_API_URL=api.url))
+    assert result.exit_code == 0, result.stderr
+    assert "HTTP 429; retry 1 of 5 in 0.0 s" in result.stderr
