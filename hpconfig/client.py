@@ -28,6 +28,7 @@ from hpconfig.errors import ApiError, AuthError
 from hpconfig.retrying import GATEWAY_STATUSES, READ_METHODS, Deadline, Retrier
 from hpconfig.settings import CREDENTIALS_HINT, ENV_API_URL, Settings
 from hpconfig.transport import (
+    SLOW_ANSWER,
     Answer,
     TooDeep,
     TransportFailure,
@@ -39,6 +40,7 @@ from hpconfig.transport import (
     server_message,
 )
 from hpconfig.urls import origin
+from hpconfig.watchdog import Watchdog, WatchedAdapter
 
 log = logging.getLogger("hpconfig.client")
 
@@ -83,6 +85,8 @@ class HyperproofClient:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = f"hpconfig/{__version__}"
         self.session.headers["Accept"] = "application/json"
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, WatchedAdapter())
         self.deadline = Deadline(settings.run_timeout, clock)
         self.retrier = Retrier(settings.retry, self.deadline, sleep=sleep)
         self.api_origin = origin(settings.api_url)
@@ -116,31 +120,38 @@ class HyperproofClient:
         if remaining <= 0:
             raise TransportFailure("deadline", "no time was left for the request")
         self.requests_sent += 1
-        try:
-            response = self.session.request(
-                method,
-                url,
-                timeout=(
-                    min(settings.connect_timeout, remaining),
-                    min(settings.read_timeout, remaining),
-                ),
-                auth=auth,
-                allow_redirects=False,
-                stream=True,
-                **kwargs,
-            )
-        except requests.RequestException as error:
-            raise TransportFailure(*describe(error)) from None
-        except (UnicodeError, ValueError):
-            raise TransportFailure(
-                "malformed", "a header hpconfig would send is not valid"
-            ) from None
-        try:
-            body = read_body(
-                response, settings.max_response_bytes, until, settings.read_timeout, self.clock
-            )
-        finally:
-            response.close()
+        with Watchdog(remaining) as watchdog:
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    timeout=(
+                        min(settings.connect_timeout, remaining),
+                        min(settings.read_timeout, remaining),
+                    ),
+                    auth=auth,
+                    allow_redirects=False,
+                    stream=True,
+                    **kwargs,
+                )
+            except requests.RequestException as error:
+                if watchdog.fired:  # the deadline cut a server that trickled its headers
+                    raise TransportFailure("deadline", SLOW_ANSWER) from None
+                raise TransportFailure(*describe(error)) from None
+            except (UnicodeError, ValueError):
+                raise TransportFailure(
+                    "malformed", "a header hpconfig would send is not valid"
+                ) from None
+            try:
+                body = read_body(
+                    response, settings.max_response_bytes, until, settings.read_timeout, self.clock
+                )
+            except TransportFailure:
+                if watchdog.fired:
+                    raise TransportFailure("deadline", SLOW_ANSWER) from None
+                raise
+            finally:
+                response.close()
         return Answer(response.url, response.status_code, response.headers, body)
 
     def _post_token(self, url: str, form: dict[str, str]) -> Answer:

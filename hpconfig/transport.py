@@ -36,7 +36,7 @@ from hpconfig.settings import ENV_MAX_RESPONSE_MB, Secret
 REDACTED = "********"
 CHUNK_BYTES = 1024 * 1024
 MESSAGE_LIMIT = 200  # characters of a server's message kept in an error
-_SLOW = "the answer did not arrive in time (a slow body)"
+SLOW_ANSWER = "the answer did not arrive in time (a slow server)"
 _SHORTEST_CUT = 8  # the fewest characters of a credential's start that count as an echo of it
 
 
@@ -81,13 +81,13 @@ def read_body(
     while True:
         remaining = deadline_at - clock()
         if remaining <= 0:
-            raise TransportFailure("deadline", _SLOW)
+            raise TransportFailure("deadline", SLOW_ANSWER)
         _gap_timeout(raw, min(read_timeout, remaining))
         try:
             chunk = raw.read1(CHUNK_BYTES, decode_content=True)
         except (ReadTimeoutError, TimeoutError):
             if deadline_at - clock() <= 0.01:  # the gap timeout was the deadline's remainder
-                raise TransportFailure("deadline", _SLOW) from None
+                raise TransportFailure("deadline", SLOW_ANSWER) from None
             raise TransportFailure("timeout", "timed out") from None
         except DecodeError:
             raise TransportFailure(

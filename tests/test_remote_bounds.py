@@ -5,6 +5,8 @@ servers on loopback."""
 from __future__ import annotations
 
 import gc
+import socket
+import threading
 import tracemalloc
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -96,7 +98,35 @@ def test_a_trickling_body_ends_at_the_request_deadline(hpconfig_sandbox: Sandbox
     settings = settings_for(hpconfig_sandbox, request_timeout=0.5, read_timeout=5)
     with HyperproofClient(settings) as client, pytest.raises(ApiError) as raised:
         client.list_controls()
-    assert "the answer did not arrive in time (a slow body)" in str(raised.value)
+    assert "the answer did not arrive in time (a slow server)" in str(raised.value)
+
+
+def test_trickling_headers_end_at_the_request_deadline(hpconfig_sandbox: Sandbox) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle_headers() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not stop.wait(0.05):  # one byte of a header, forever
+                try:
+                    connection.sendall(b"x")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=trickle_headers, daemon=True)
+    thread.start()
+    api_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    settings = settings_for(hpconfig_sandbox, api_url=api_url, request_timeout=0.5)
+    try:
+        with HyperproofClient(settings) as client, pytest.raises(ApiError) as raised:
+            client.list_controls()
+    finally:
+        stop.set()
+        listener.close()
+    assert "the answer did not arrive in time (a slow server)" in str(raised.value)
 
 
 def test_a_trickling_body_ends_at_the_run_deadline(hpconfig_sandbox: Sandbox) -> None:
