@@ -66,6 +66,8 @@ def test_a_malformed_declared_control_is_reported_and_not_compared(
         text.stdout
     )
     assert text.stdout.rstrip().endswith("35 in sync, 1 unmanaged, 1 could not be compared.")
+    markdown = plan(hpconfig_sandbox, "--format", "markdown").stdout
+    assert "- ⚠️ 1 declared controls could not be compared (malformed" in markdown
     # A manifest in sync on everything else cannot be told "in sync".
     only = tmp_path / "only.yaml"
     only.write_text("controls:\n  - identifier: SOC2-CC6.2\n")
