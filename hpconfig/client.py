@@ -211,6 +211,8 @@ class HyperproofClient:
                 hint = "the API's quota stayed exceeded through every retry; try again later"
             elif answer.status == 403:
                 hint = "the API client lacks the permission for this call"
+            elif answer.status >= 500 and method not in READ_METHODS:
+                hint = "the write may or may not have landed; it is not sent again blindly"
             elif answer.status in GATEWAY_STATUSES or answer.status == 429:
                 hint = "still failing after retries"
             raise ApiError(method, url, answer.status, self._message(answer), hint)

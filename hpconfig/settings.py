@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -152,7 +153,7 @@ def _url(
     return default, True
 
 
-def _warn_on_mixed_regions(api_url: str, token_url: str, chosen_region: str) -> None:
+def _warn_on_mixed_regions(api_url: str, token_url: str) -> None:
     api_region, token_region = region_of(api_url, 0), region_of(token_url, 1)
     if api_region and token_region and api_region != token_region:
         log.warning(
@@ -164,41 +165,29 @@ def _warn_on_mixed_regions(api_url: str, token_url: str, chosen_region: str) -> 
         )
 
 
+# Settings field, its flag, its key under `timeouts:` in hpconfig.yaml, its variable, its top.
+_TIMEOUTS = (
+    ("connect_timeout", "--connect-timeout", "connect", None, MAX_GAP_SECONDS),
+    ("read_timeout", "--read-timeout", "read", None, MAX_GAP_SECONDS),
+    ("run_timeout", "--timeout", None, ENV_TIMEOUT, MAX_RUN_SECONDS),
+    ("request_timeout", None, None, ENV_REQUEST_TIMEOUT, MAX_RUN_SECONDS),
+)
+
+
 def _timeouts(
     config: Config, env: Mapping[str, str], flags: dict[str, float | None]
 ) -> dict[str, float]:
+    """Each timeout given, checked for range; those not given keep ``Settings``' defaults."""
     where = config.file or "hpconfig.yaml"
     chosen: dict[str, float] = {}
-    for key, flag, config_value, config_key, env_name, default, top in (
-        (
-            "connect_timeout",
-            "--connect-timeout",
-            config.connect_timeout,
-            "connect",
-            None,
-            10.0,
-            MAX_GAP_SECONDS,
-        ),
-        (
-            "read_timeout",
-            "--read-timeout",
-            config.read_timeout,
-            "read",
-            None,
-            60.0,
-            MAX_GAP_SECONDS,
-        ),
-        ("run_timeout", "--timeout", None, None, ENV_TIMEOUT, 600.0, MAX_RUN_SECONDS),
-        ("request_timeout", None, None, None, ENV_REQUEST_TIMEOUT, 300.0, MAX_RUN_SECONDS),
-    ):
+    for key, flag, config_key, env_name, top in _TIMEOUTS:
+        from_config = getattr(config, key) if config_key else None
         if flags.get(key) is not None:
             chosen[key] = parse_seconds(flags[key], flag or key, top)
         elif env_name and env.get(env_name):
             chosen[key] = parse_seconds(env[env_name], env_name, top)
-        elif config_value is not None:
-            chosen[key] = parse_seconds(config_value, f"{where}: $.timeouts.{config_key}", top)
-        else:
-            chosen[key] = default
+        elif from_config is not None:
+            chosen[key] = parse_seconds(from_config, f"{where}: $.timeouts.{config_key}", top)
     return chosen
 
 
@@ -206,11 +195,7 @@ def _max_response_bytes(env: Mapping[str, str]) -> int:
     text = env.get(ENV_MAX_RESPONSE_MB)
     if not text:
         return DEFAULT_MAX_RESPONSE_MB * 1024 * 1024
-    if (
-        not text.strip().isascii()
-        or not text.strip().isdigit()
-        or not (1 <= int(text) <= MAX_RESPONSE_MB)
-    ):
+    if not re.fullmatch(r"[0-9]{1,6}", text.strip()) or not 1 <= int(text) <= MAX_RESPONSE_MB:
         raise SettingsError(
             f"{ENV_MAX_RESPONSE_MB} must be a whole number of megabytes from 1 to "
             f"{MAX_RESPONSE_MB}, not {text!r}"
@@ -248,7 +233,7 @@ def resolve(
         "the token URL", token_url, ENV_TOKEN_URL, env, config.token_url, config, default_token
     )
     if api_default != token_default:  # one overridden, the other the region's
-        _warn_on_mixed_regions(chosen_api, chosen_token, chosen_region)
+        _warn_on_mixed_regions(chosen_api, chosen_token)
     timeouts = _timeouts(
         config,
         env,

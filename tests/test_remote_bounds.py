@@ -303,3 +303,14 @@ def test_odd_retry_after_headers_from_a_real_server(hpconfig_sandbox: Sandbox, h
         result = plan(env_for(hpconfig_sandbox, HYPERPROOF_API_URL=api.url))
     assert result.exit_code == 0, result.stderr
     assert "HTTP 429; retry 1 of 5 in 0.0 s" in result.stderr
+
+
+def test_a_write_answered_503_is_not_re_sent(hpconfig_sandbox: Sandbox) -> None:
+    hpconfig_sandbox.add_fault("unavailable", path="/v1/controls/*", method="PATCH", count=5)
+    with HyperproofClient(settings_for(hpconfig_sandbox)) as client:
+        control_id = client.list_controls()[0]["id"]
+        with pytest.raises(ApiError) as raised:
+            client.request("PATCH", f"/v1/controls/{control_id}", json={"notes": "n"})
+    assert "HTTP 503" in str(raised.value) and "may or may not have landed" in str(raised.value)
+    patches = [e for e in hpconfig_sandbox.requests() if e["method"] == "PATCH"]
+    assert len(patches) == 1
