@@ -35,7 +35,7 @@ PRESETS: dict[str, tuple[int, str]] = {
     "drop": (0, "the connection is closed without an answer"),
     "malformed": (200, "a truncated JSON body"),
     "html": (502, "an HTML error page, as a proxy sends"),
-    "trickle": (200, "the real answer, one byte at a time (delay seconds apart)"),
+    "trickle": (200, "the list of controls, one byte at a time (delay seconds apart)"),
     "huge": (200, "a JSON array of size bytes, chunked, without a length"),
     "gzip-bomb": (200, "gzip that inflates to size bytes"),
     "redirect": (307, "a redirect to another origin (location)"),
