@@ -45,7 +45,8 @@ CREDENTIALS_HINT = (
 )
 
 # The largest value each number may take; beyond it a run could not end in any useful time.
-MAX_GAP_SECONDS = 3600.0  # connect and read timeouts
+MAX_CONNECT_SECONDS = 300.0
+MAX_GAP_SECONDS = 3600.0  # the read timeout
 MAX_RUN_SECONDS = 86400.0  # the run, and one request
 # 10,000 controls are 16 MB as the API answers them; 256 MB holds 100,000 with room to spare.
 DEFAULT_MAX_RESPONSE_MB = 256
@@ -167,7 +168,7 @@ def _warn_on_mixed_regions(api_url: str, token_url: str) -> None:
 
 # Settings field, its flag, its key under `timeouts:` in hpconfig.yaml, its variable, its top.
 _TIMEOUTS = (
-    ("connect_timeout", "--connect-timeout", "connect", None, MAX_GAP_SECONDS),
+    ("connect_timeout", "--connect-timeout", "connect", None, MAX_CONNECT_SECONDS),
     ("read_timeout", "--read-timeout", "read", None, MAX_GAP_SECONDS),
     ("run_timeout", "--timeout", None, ENV_TIMEOUT, MAX_RUN_SECONDS),
     ("request_timeout", None, None, ENV_REQUEST_TIMEOUT, MAX_RUN_SECONDS),

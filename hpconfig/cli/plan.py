@@ -164,7 +164,7 @@ def _plan_options(function: Any) -> Any:
 @click.option("--api-url", help="API host root; overrides the region's.")
 @click.option("--token-url", help="OAuth token URL; overrides the region's.")
 @click.option("--client-id", help="The API client's id (the secret only from the environment).")
-@click.option("--connect-timeout", type=_Seconds(3600), help="Seconds to connect (default 10).")
+@click.option("--connect-timeout", type=_Seconds(300), help="Seconds to connect (default 10).")
 @click.option(
     "--read-timeout", type=_Seconds(3600), help="Longest silence of a server, seconds (60)."
 )
