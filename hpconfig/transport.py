@@ -245,7 +245,10 @@ def describe(error: Exception) -> tuple[str, str]:
             return "connect", "connection refused"
         if "Name or service not known" in reason or "getaddrinfo" in reason:
             return "connect", "the host name does not resolve"
-        return "connect", "could not connect"
+        if "NewConnectionError" in reason or "Failed to establish" in reason:
+            return "connect", "could not connect"
+        # Anything else may have happened after the request left: for a write, ambiguous.
+        return "dropped", "the connection failed mid-request"
     if isinstance(error, (requests.exceptions.InvalidHeader, UnicodeError)):
         return "malformed", "a header hpconfig would send is not valid"
     return "malformed", type(error).__name__

@@ -14,6 +14,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hpconfig.auth import check_token_answer
 from hpconfig.cli import cli
@@ -278,3 +280,18 @@ def test_no_credential_reaches_any_output_on_the_new_paths(
     if out.exists():
         text = out.read_text()
         assert "CANARY" not in text and not any(token in text for token in tokens)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    value=st.text(min_size=8, max_size=40).filter(lambda v: "*" not in v and v.strip()),
+    before=st.text(max_size=20),
+    after=st.text(max_size=20),
+)
+def test_no_encoding_of_a_credential_survives_redaction(
+    value: str, before: str, after: str
+) -> None:
+    secret = Secret(value)
+    for form in {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}:
+        shown = redact(before + form + after, secret)
+        assert form not in shown
