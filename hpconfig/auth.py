@@ -91,6 +91,8 @@ class TokenSource:
         self._clock = clock
         self._lock = threading.Lock()
         self._token: Secret | None = None
+        # Every token of the run, for redaction: a server may echo an older one.
+        self.issued: list[Secret] = []
         self._expires_at = 0.0
         self.tokens_fetched = 0
 
@@ -124,6 +126,7 @@ class TokenSource:
             message = server_message(answer, self._secret)
             raise ApiError("POST", self.token_url, answer.status, message)
         self._token, lifetime = check_token_answer(answer, self.token_url)
+        self.issued.append(self._token)
         margin = min(hp.TOKEN_RENEW_MARGIN_SECONDS, lifetime / 2)  # a short life is still used
         self._expires_at = self._clock() + lifetime - margin
         self.tokens_fetched += 1

@@ -223,7 +223,7 @@ class HyperproofClient:
         except TooDeep as error:
             raise ApiError(method, url, answer.status, str(error)) from None
         except ValueError:
-            secrets = (self.settings.secret, self.auth.current_token)
+            secrets = (self.settings.secret, *self.auth.issued)
             raise ApiError(
                 method,
                 url,
@@ -233,7 +233,7 @@ class HyperproofClient:
 
     def _message(self, answer: Answer) -> str:
         """The server's message, without the secret or the token should it echo either."""
-        return server_message(answer, self.settings.secret, self.auth.current_token)
+        return server_message(answer, self.settings.secret, *self.auth.issued)
 
     # --- calls ------------------------------------------------------------------------------
 

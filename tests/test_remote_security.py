@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 
 from hpconfig.auth import check_token_answer
 from hpconfig.cli import cli
-from hpconfig.errors import AuthError
+from hpconfig.client import HyperproofClient
+from hpconfig.errors import ApiError, AuthError
 from hpconfig.sandbox import Sandbox
-from hpconfig.settings import Secret
+from hpconfig.settings import Secret, Settings
 from hpconfig.transport import Answer, redact, server_message
 from tests.conftest import EXAMPLES
 from tests.hostile import recorder, redirect_to, serve
@@ -295,3 +296,24 @@ def test_no_encoding_of_a_credential_survives_redaction(
     for form in {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}:
         shown = redact(before + form + after, secret)
         assert form not in shown
+
+
+def test_an_older_token_echoed_after_a_renewal_is_redacted(hpconfig_sandbox: Sandbox) -> None:
+    settings = Settings(
+        api_url=hpconfig_sandbox.api_url,
+        token_url=hpconfig_sandbox.token_url,
+        client_id=hpconfig_sandbox.client_id,
+        secret=Secret(CANARY),
+    )
+    with HyperproofClient(settings) as client:
+        client.list_users()
+        first = client.auth.current_token
+        assert first is not None
+        client.auth.token(force=True)
+        hpconfig_sandbox.add_fault(
+            "server-error", path="/v1/controls", message=f"stale {first.reveal()}"
+        )
+        with pytest.raises(ApiError) as raised:
+            client.list_controls()
+    assert first.reveal() not in str(raised.value)
+    assert "stale ********" in str(raised.value)
