@@ -158,7 +158,7 @@ def _plan_options(function: Any) -> Any:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when in sync, 2 when the plan has changes (as Terraform).",
+    help="Exit 0 when in sync, 2 when the plan has changes or controls it could not compare.",
 )
 @click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region.")
 @click.option("--api-url", help="API host root; overrides the region's.")
