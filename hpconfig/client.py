@@ -138,9 +138,9 @@ class HyperproofClient:
                 if watchdog.fired:  # the deadline cut a server that trickled its headers
                     raise TransportFailure("deadline", SLOW_ANSWER) from None
                 raise TransportFailure(*describe(error)) from None
-            except (UnicodeError, ValueError):
+            except (UnicodeError, ValueError):  # requests parses a redirect's Location too
                 raise TransportFailure(
-                    "malformed", "a header hpconfig would send is not valid"
+                    "malformed", "a header of the request or of its answer is not valid"
                 ) from None
             try:
                 body = read_body(
@@ -174,7 +174,10 @@ class HyperproofClient:
                 )
                 if not answer.is_redirect:
                     return answer
-                location = urljoin(target, answer.headers.get("Location") or "")
+                try:
+                    location = urljoin(target, answer.headers.get("Location") or "")
+                except ValueError:
+                    location = ""
                 if origin(location) != self.api_origin or method not in READ_METHODS:
                     raise ApiError(
                         method,

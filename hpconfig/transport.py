@@ -250,5 +250,5 @@ def describe(error: Exception) -> tuple[str, str]:
         # Anything else may have happened after the request left: for a write, ambiguous.
         return "dropped", "the connection failed mid-request"
     if isinstance(error, (requests.exceptions.InvalidHeader, UnicodeError)):
-        return "malformed", "a header hpconfig would send is not valid"
+        return "malformed", "a header of the request or of its answer is not valid"
     return "malformed", type(error).__name__
