@@ -98,3 +98,23 @@ def test_any_answer_ends_in_exit_0_or_4_never_1(hpconfig_sandbox: Sandbox, name:
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
     if result.exit_code == 4:
         assert f"GET {api}/v1/controls" in result.stderr
+
+
+@pytest.mark.parametrize("name", list(ANSWERS))
+def test_any_token_answer_ends_in_exit_4_never_1(hpconfig_sandbox: Sandbox, name: str) -> None:
+    with raw_server(ANSWERS[name]) as tokens:
+        env = {
+            "HYPERPROOF_API_URL": hpconfig_sandbox.api_url,
+            "HYPERPROOF_TOKEN_URL": tokens + "/oauth/token",
+            "HYPERPROOF_CLIENT_ID": hpconfig_sandbox.client_id,
+            "HYPERPROOF_CLIENT_SECRET": "CANARY-wire",
+            "HYPERPROOF_CLIENT_SECRET_FILE": "",
+            "HPCONFIG_RETRY_BACKOFF": "0",
+            "HPCONFIG_RETRY_ATTEMPTS": "1",
+            "HPCONFIG_TIMEOUT": "10",
+        }
+        result = CliRunner().invoke(cli, ["plan", str(EXAMPLES)], env=env)
+    assert result.exit_code == 4, result.stderr
+    assert "internal error" not in result.stderr and "CANARY" not in result.stderr
+    assert f"{tokens}/oauth/token" in result.stderr
+    assert hpconfig_sandbox.requests() == []  # no API request without a usable token
