@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from hpconfig.cli import cli
 from hpconfig.live import parse_timestamp, read_live
+from hpconfig.live_check import _gate, _validator
 from hpconfig.sandbox import Sandbox
 from hpconfig.schema import load_schema
 from tests.conftest import EXAMPLES
@@ -219,3 +220,11 @@ def test_any_malformed_live_control_never_exits_1_and_the_report_fits_its_schema
         report(result)
 
     check()
+
+
+@settings(max_examples=300, deadline=None)
+@given(control=MALFORMED)
+def test_the_fast_gate_and_jsonschema_agree_on_live_controls(control: Any) -> None:
+    gate = _gate()
+    assert gate is not None
+    assert gate(control) == _validator().is_valid(control)
