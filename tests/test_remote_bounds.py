@@ -87,7 +87,7 @@ def test_a_gzip_bomb_stops_at_the_cap_in_bounded_memory(hpconfig_sandbox: Sandbo
         finally:
             tracemalloc.stop()
     # The bomb inflates to 256 MiB; reading stops one chunk (1 MiB) past the 4 MiB cap.
-    assert peak < 4 * MiB + 8 * MiB, f"peak {peak / MiB:.1f} MiB"
+    assert peak < 4 * MiB + 8 * MiB, f"peak {peak / MiB:.1f} MiB"  # urllib3 2.5: 267 MiB
 
 
 # --- time -----------------------------------------------------------------------------------
