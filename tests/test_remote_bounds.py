@@ -101,7 +101,10 @@ def test_a_trickling_body_ends_at_the_request_deadline(hpconfig_sandbox: Sandbox
     assert "the answer did not arrive in time (a slow server)" in str(raised.value)
 
 
-def test_trickling_headers_end_at_the_request_deadline(hpconfig_sandbox: Sandbox) -> None:
+@pytest.mark.parametrize("through_a_proxy", [False, True])
+def test_trickling_headers_end_at_the_request_deadline(
+    hpconfig_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, through_a_proxy: bool
+) -> None:
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
 
@@ -119,6 +122,10 @@ def test_trickling_headers_end_at_the_request_deadline(hpconfig_sandbox: Sandbox
     thread = threading.Thread(target=trickle_headers, daemon=True)
     thread.start()
     api_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    if through_a_proxy:  # the trickler is the proxy; the token request meets it first
+        monkeypatch.setenv("HTTP_PROXY", api_url)
+        monkeypatch.setenv("NO_PROXY", "")
+        api_url = hpconfig_sandbox.api_url
     settings = settings_for(hpconfig_sandbox, api_url=api_url, request_timeout=0.5)
     try:
         with HyperproofClient(settings) as client, pytest.raises(ApiError) as raised:
