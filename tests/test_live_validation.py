@@ -222,7 +222,7 @@ def test_any_malformed_live_control_never_exits_1_and_the_report_fits_its_schema
     check()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(control=MALFORMED)
 def test_the_fast_gate_and_jsonschema_agree_on_live_controls(control: Any) -> None:
     gate = _gate()
