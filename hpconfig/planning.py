@@ -3,12 +3,14 @@
 Owns which lists to ask for: the active controls always (one request, the whole organization),
 and the archived ones only when a manifest declares an archived control or declares one the
 active list lacks, so that an archived control is never mistaken for a missing one. The number
-of requests never grows with the number of controls.
+of requests never grows with the number of controls. A selection (``plan --controls``) limits
+both sides before the diff, and the desired side before the fetch.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from hpconfig import hyperproof as hp
 from hpconfig.client import HyperproofClient
@@ -41,6 +43,19 @@ def _fetch_live(client: HyperproofClient, desired: dict[str, Control]) -> LiveSe
     return read_live(answers)
 
 
-def make_plan(client: HyperproofClient, desired: dict[str, Control], config: Config) -> Plan:
+def make_plan(
+    client: HyperproofClient,
+    desired: dict[str, Control],
+    config: Config,
+    only: Callable[[str], bool] | None = None,
+) -> Plan:
+    """The plan; with ``only``, of the controls whose identifier it accepts, on both sides."""
+    if only is not None:
+        desired = {key: control for key, control in desired.items() if only(key)}
     live = fetch_live(client, desired)
-    return diff(desired, live.controls, config, live.not_compared, live.problems)
+    controls, not_compared, problems = live.controls, live.not_compared, live.problems
+    if only is not None:
+        controls = {key: control for key, control in controls.items() if only(key)}
+        not_compared = {key: item for key, item in not_compared.items() if only(key)}
+        problems = tuple(p for p in problems if not p.identifier or only(p.identifier))
+    return diff(desired, controls, config, not_compared, problems)
