@@ -228,3 +228,28 @@ def test_the_fast_gate_and_jsonschema_agree_on_live_controls(control: Any) -> No
     gate = _gate()
     assert gate is not None
     assert gate(control) == _validator().is_valid(control)
+
+
+def test_a_selection_leaves_out_controls_that_could_not_be_compared(
+    hpconfig_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    hpconfig_sandbox.add_fault(
+        "malformed-control", path="/v1/controls", identifier="SOC2-CC6.2", count=None
+    )
+    manifest = tmp_path / "two.yaml"
+    manifest.write_text("controls:\n  - identifier: SOC2-CC6.2\n  - identifier: SOC2-CC6.10\n")
+    paths = (str(manifest),)
+    everything = plan(hpconfig_sandbox, "--detailed-exitcode", paths=paths)
+    assert everything.exit_code == 2
+    only = plan(
+        hpconfig_sandbox,
+        "--format",
+        "json",
+        "--detailed-exitcode",
+        "--controls",
+        "SOC2-CC6.10",
+        paths=paths,
+    )
+    assert only.exit_code == 0, only.stdout
+    document = report(only)
+    assert document["not_compared"] == [] and document["live_problems"] == []
