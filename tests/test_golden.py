@@ -21,7 +21,7 @@ import pytest
 from hpconfig.client import HyperproofClient
 from hpconfig.config import Config, IgnoreRule
 from hpconfig.diff import diff
-from hpconfig.live import live_control
+from hpconfig.live import read_live
 from hpconfig.loader import load_text
 from hpconfig.model import desired_controls
 from hpconfig.plan import Plan
@@ -84,6 +84,10 @@ controls:
   - identifier: K-SYNC
     name: In sync
     freshness: {policy: none}
+  - identifier: K-MALFORMED
+    owner: carol@example.com
+  - identifier: K-TWICE
+    name: Two in Hyperproof
 """
 
 
@@ -120,6 +124,10 @@ EVERY_KIND_LIVE = [
     _api("K-SYNC", name="In sync", freshnessPolicy="none", freshForDuration=None),
     _api("K-UNMANAGED", name="Only in Hyperproof"),
     _api("K-UNMANAGED-ARCHIVED", status="archived"),
+    _api("K-MALFORMED", owner={"id": "u-x", "email": 42}, freshForDuration={"days": 30}),
+    _api("K-TWICE"),
+    dict(_api("K-TWICE"), id="id-k-twice-2"),
+    {"id": "id-no-identifier", "name": "No identifier"},
 ]
 
 EVERY_KIND_CONFIG = Config(
@@ -139,13 +147,15 @@ EVERY_KIND_CONFIG = Config(
 
 def every_kind_plan() -> Plan:
     """Creates and updates (one field, many fields, multi-line text, durations, an archive),
-    ignored fields, unmanaged controls and a safety limit exceeded: each thing a report shows."""
+    ignored fields, unmanaged controls, controls that could not be compared (malformed, two
+    with one identifier), live data hpconfig could not use, and a safety limit exceeded: each
+    thing a report shows."""
     document, problems = load_text("controls/every-kind.yaml", EVERY_KIND_MANIFEST.encode())
     assert document is not None and not problems
     desired, problems = desired_controls([(document, set())])
     assert not problems
-    live = {control.identifier: control for control in map(live_control, EVERY_KIND_LIVE)}
-    return diff(desired, live, EVERY_KIND_CONFIG)
+    live = read_live(EVERY_KIND_LIVE)
+    return diff(desired, live.controls, EVERY_KIND_CONFIG, live.not_compared, live.problems)
 
 
 def demo_plan() -> Plan:
