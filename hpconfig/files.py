@@ -1,22 +1,158 @@
-"""Writing files so that a reader never sees half of one."""
+"""Writing files: atomically, and for reports, never over anything but a regular file.
+
+Owns ``write_atomically`` (a reader sees the old file or the new one, never a torn one) and the
+rules for report paths (``--out``, ``--sarif``, ``--markdown``), checked before a plan runs:
+
+- ``-``, ``/dev/stdout`` and ``/dev/stderr`` mean those streams (the CLI writes them);
+- a regular file, or a path that does not exist yet in an existing directory, is written
+  atomically; an existing file keeps its mode, a new one gets the mode the umask gives;
+- a character device (``/dev/null``, a terminal) is written through, never replaced;
+- a FIFO is written through when a reader has it open, and refused otherwise (it would hang);
+- a symlink is never replaced, and followed only to a character device or a FIFO: a pull request
+  can commit a symlink named ``plan.json`` that points anywhere, so a link to a regular file is
+  refused rather than written through;
+- a directory, a socket, a block device, or a missing parent directory is refused.
+
+A refusal is ``ReportPathError`` (exit 3); a failed write is too, never a traceback.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+from hpconfig.errors import ExitCode, HpconfigError
+
+STREAMS = {"-": "stdout", "/dev/stdout": "stdout", "/dev/stderr": "stderr"}
+
+
+class ReportPathError(HpconfigError):
+    """A report cannot be written where asked; raised before the plan runs, or by the write."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, flush it to disk, then rename it over
-    ``path``: a reader sees the old file or the new one, never a torn one."""
+    ``path``: a reader sees the old file or the new one, never a torn one. The file keeps the
+    mode it had; a new one gets the umask's (mkstemp alone would make it 0600)."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
+            os.fchmod(stream.fileno(), mode)
             os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@dataclass(frozen=True)
+class ReportTarget:
+    """Where one report goes: a stream, a file to replace atomically, or a node to write into."""
+
+    option: str  # the option that named it, for messages
+    path: Path
+    stream: str | None = None  # "stdout" | "stderr"
+    write_through: bool = False  # a character device or a FIFO: opened, never replaced
+
+    @property
+    def identity(self) -> tuple[object, ...]:
+        """Two targets with one identity are the same destination."""
+        if self.stream:
+            return ("stream", self.stream)
+        try:
+            info = os.stat(self.path)
+            return ("node", info.st_dev, info.st_ino)
+        except OSError:
+            return ("path", os.path.realpath(self.path))
+
+
+def _fifo_has_reader(path: Path) -> bool:
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ENXIO:
+            return False
+        raise
+    os.close(descriptor)
+    return True
+
+
+def report_target(option: str, text: str) -> ReportTarget:
+    """Check a report path before anything runs: ReportPathError says why it cannot be used."""
+    if text in STREAMS:
+        return ReportTarget(option, Path(text), stream=STREAMS[text])
+    path = Path(text)
+
+    def refuse(why: str) -> ReportPathError:
+        return ReportPathError(f"{option} {text}: {why}")
+
+    try:
+        link = os.lstat(path)
+    except FileNotFoundError:
+        parent = path.parent
+        if not parent.is_dir():
+            raise refuse(f"the directory {parent} does not exist; create it first") from None
+        return ReportTarget(option, path)
+    except OSError as error:
+        raise refuse(f"cannot use it: {error.strerror}") from None
+    try:
+        info = os.stat(path)  # follows a symlink
+    except OSError:
+        raise refuse("a symlink that leads nowhere; hpconfig does not write through it") from None
+    kind = info.st_mode
+    if stat.S_ISCHR(kind):
+        return ReportTarget(option, path, write_through=True)
+    if stat.S_ISFIFO(kind):
+        if not _fifo_has_reader(path):
+            raise refuse("a FIFO that nothing reads; writing to it would wait forever")
+        return ReportTarget(option, path, write_through=True)
+    if stat.S_ISLNK(link.st_mode):
+        raise refuse("a symlink; hpconfig never replaces one or writes a file through it")
+    if stat.S_ISREG(kind):
+        return ReportTarget(option, path)
+    what = (
+        "a directory"
+        if stat.S_ISDIR(kind)
+        else "a socket"
+        if stat.S_ISSOCK(kind)
+        else "a block device"
+        if stat.S_ISBLK(kind)
+        else "not a regular file"
+    )
+    raise refuse(f"{what}; give the path of a file")
+
+
+def write_report(target: ReportTarget, text: str) -> None:
+    """Write a checked report file (not a stream: the CLI prints those)."""
+    try:
+        if target.write_through:
+            flags = os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK
+            descriptor = os.open(target.path, flags)
+            os.set_blocking(descriptor, True)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+                stream.write(text)
+        else:
+            if os.path.islink(target.path):  # became one since it was checked
+                raise ReportPathError(f"{target.option} {target.path}: a symlink; not replaced")
+            write_atomically(target.path, text)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ReportPathError(f"cannot write {target.option} {target.path}: {reason}") from None

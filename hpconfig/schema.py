@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from hpconfig.document import Document, json_path, under
 from hpconfig.durations import DurationError, parse_duration
 from hpconfig.errors import Problem
+from hpconfig.untrusted import excerpt as shown
 
 if TYPE_CHECKING:
     import jsonschema
@@ -74,12 +75,6 @@ _JSON_TYPES = {
     "array": "a list",
     "null": "nothing (null)",
 }
-
-
-def shown(value: Any, limit: int = 60) -> str:
-    """A value as it appears in a message: repr, cut to ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _kind(value: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -11,20 +12,41 @@ import click
 
 from hpconfig import hyperproof as hp
 from hpconfig.cli.app import cli, log, use_color
-from hpconfig.errors import ExitCode, InputError
-from hpconfig.files import write_atomically
+from hpconfig.cli.output import Kind, emit, message
+from hpconfig.errors import ExitCode, InputError, UsageError
+from hpconfig.files import ReportTarget, report_target, write_report
 from hpconfig.project import load_project
 from hpconfig.render import diagnostics
 
-
-def _write_report(path: Path, text: str) -> None:
-    try:
-        write_atomically(path, text)
-    except OSError as error:
-        raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
+REPORT_OPTIONS = ("out", "sarif", "markdown")
 
 
-def _step_summary(plan: Any) -> None:
+def report_targets(report: dict[str, Any]) -> dict[str, ReportTarget]:
+    """Every report path checked before anything runs: the same destination twice is a usage
+    error (64), a path that cannot take a report an input error (3)."""
+    targets: dict[str, ReportTarget] = {}
+    for name in REPORT_OPTIONS:
+        if report[name] is not None:
+            targets[name] = report_target(f"--{name}", report[name])
+    seen: dict[tuple[object, ...], str] = {}
+    for name, target in targets.items():
+        if target.identity in seen:
+            raise UsageError(
+                f"--{seen[target.identity]} and --{name} name the same destination "
+                f"({target.path}); give each report its own"
+            )
+        seen[target.identity] = name
+    return targets
+
+
+def _write(target: ReportTarget, text: str, kind: Kind) -> None:
+    if target.stream is not None:
+        emit(text, err=target.stream == "stderr", kind=kind)
+    else:
+        write_report(target, text)
+
+
+def _step_summary(plan: Any, context: Any) -> None:
     """Append to $GITHUB_STEP_SUMMARY when GitHub Actions sets it (capped at 1 MiB)."""
     from hpconfig.render.markdown import STEP_SUMMARY_LIMIT, render_markdown
 
@@ -33,50 +55,52 @@ def _step_summary(plan: Any) -> None:
         return
     try:
         with open(path, "a", encoding="utf-8") as stream:
-            stream.write(render_markdown(plan, limit=STEP_SUMMARY_LIMIT) + "\n")
+            stream.write(render_markdown(plan, STEP_SUMMARY_LIMIT, context=context) + "\n")
     except OSError as error:
         log.warning("cannot append to GITHUB_STEP_SUMMARY (%s): %s", path, error.strerror)
 
 
-def _report(plan: Any, options: dict[str, Any]) -> None:
+def _report(plan: Any, options: dict[str, Any], targets: dict[str, ReportTarget]) -> None:
     """Every output asked for, from one plan: stdout, --out, --sarif, --markdown, the summary."""
-    from hpconfig.render.github import render_plan_annotations
+    from hpconfig.render.github import quarantine, render_plan_annotations
     from hpconfig.render.json import render_json
-    from hpconfig.render.markdown import render_markdown
+    from hpconfig.render.markdown import render_markdown, run_context
     from hpconfig.render.sarif import render_sarif
     from hpconfig.render.text import render_text
 
-    if options["out"] is not None:
-        _write_report(options["out"], render_json(plan))
-    if options["sarif"] is not None:
-        _write_report(options["sarif"], render_sarif(plan))
-    if options["markdown"] is not None:
-        _write_report(options["markdown"], render_markdown(plan))
-    _step_summary(plan)
+    context = run_context(os.environ, datetime.now(timezone.utc))
+    if "out" in targets:
+        _write(targets["out"], render_json(plan), "json")
+    if "sarif" in targets:
+        _write(targets["sarif"], render_sarif(plan), "json")
+    if "markdown" in targets:
+        _write(targets["markdown"], render_markdown(plan, context=context), "text")
+    _step_summary(plan, context)
     output_format, unmanaged = options["output_format"], options["show_unmanaged"]
     if output_format == "json":
-        click.echo(render_json(plan), nl=False)
+        emit(render_json(plan), kind="json")
     elif output_format == "markdown":
-        click.echo(render_markdown(plan), nl=False)
+        emit(render_markdown(plan, context=context))
     elif output_format == "sarif":
-        click.echo(render_sarif(plan), nl=False)
+        emit(render_sarif(plan), kind="json")
     elif output_format == "github":
-        click.echo(render_text(plan, color=False, show_unmanaged=unmanaged), nl=False)
-        click.echo(render_plan_annotations(plan), nl=False)
+        log_text = render_text(plan, color=False, show_unmanaged=unmanaged)
+        for part, is_command in quarantine(log_text, render_plan_annotations(plan)):
+            emit(part, kind="commands" if is_command else "text")
     else:
         color = options["color"]
         paint = use_color(sys.stdout) if color is None else color
-        text = render_text(plan, color=paint, show_unmanaged=unmanaged)
-        click.echo(text, nl=False, color=paint)
+        emit(render_text(plan, color=paint, show_unmanaged=unmanaged), color=paint)
 
 
 def _refuse_invalid(problems: list[Any], output_format: str) -> None:
     """Invalid inputs stop the run before any network call; in CI they become annotations."""
     if output_format != "github":
         raise InputError(problems)
-    click.echo(diagnostics.render_github(problems), nl=False)
+    for part, is_command in diagnostics.render_github(problems):
+        emit(part, kind="commands" if is_command else "text")
     count = len(problems)
-    click.echo(f"Error: {count} problem{'s' if count != 1 else ''} in the inputs", err=True)
+    message(f"Error: {count} problem{'s' if count != 1 else ''} in the inputs")
     raise SystemExit(ExitCode.INVALID_INPUT)
 
 
@@ -84,10 +108,9 @@ def _plan_with(settings: Any, project: Any) -> Any:
     from hpconfig.client import HyperproofClient
     from hpconfig.planning import make_plan
 
-    click.echo(
+    message(
         f"hpconfig: {len(project.desired)} controls declared in {len(project.files)} files; "
-        f"reading Hyperproof at {settings.api_url} ...",
-        err=True,
+        f"reading Hyperproof at {settings.api_url} ..."
     )
     with HyperproofClient(settings) as client:
         return make_plan(client, project.desired, project.config)
@@ -105,18 +128,18 @@ def _plan_options(function: Any) -> Any:
         ),
         click.option(
             "--out",
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="Also write the JSON report to this file, whatever --format prints.",
+            metavar="FILE",
+            help="Also write the JSON report here, whatever --format prints (- for stdout).",
         ),
         click.option(
             "--sarif",
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="Also write a SARIF 2.1.0 report (for code scanning) to this file.",
+            metavar="FILE",
+            help="Also write a SARIF 2.1.0 report (for code scanning) to this file (- for stdout).",
         ),
         click.option(
             "--markdown",
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="Also write the Markdown report (a pull-request comment) to this file.",
+            metavar="FILE",
+            help="Also write the Markdown report (a pull-request comment) here (- for stdout).",
         ),
         click.option(
             "--show-unmanaged",
@@ -164,6 +187,7 @@ def plan(
     """Compare the manifests with Hyperproof and report the drift (read-only)."""
     from hpconfig import settings as settings_module
 
+    targets = report_targets(report)
     project = load_project(list(paths), obj["config_path"])
     if project.problems:  # checked before any network call
         _refuse_invalid(project.problems, report["output_format"])
@@ -177,7 +201,7 @@ def plan(
         read_timeout=read_timeout,
     )
     result = _plan_with(settings, project)
-    _report(result, report)
+    _report(result, report, targets)
     if detailed_exitcode and result.has_changes:
         return ExitCode.CHANGES
     return ExitCode.OK
@@ -198,6 +222,7 @@ def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **repo
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
     from hpconfig.settings import Secret, Settings
 
+    targets = report_targets(report)
     seed = seed or EXAMPLE_SEED
     manifests = list(paths) or [Path("examples")]
     if not seed.is_file() or not all(p.exists() for p in manifests):
@@ -209,9 +234,7 @@ def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **repo
     if project.problems:
         _refuse_invalid(project.problems, report["output_format"])
     with Sandbox(load_seed(seed)) as sandbox:
-        click.echo(
-            f"hpconfig demo: a sandbox Hyperproof API is listening at {sandbox.api_url}", err=True
-        )
+        message(f"hpconfig demo: a sandbox Hyperproof API is listening at {sandbox.api_url}")
         settings = Settings(
             api_url=sandbox.api_url,
             token_url=sandbox.token_url,
@@ -220,7 +243,7 @@ def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **repo
         )
         result = _plan_with(settings, project)
         sent = sandbox.requests()
-    _report(result, report)
+    _report(result, report, targets)
     calls = ", ".join(f"{entry['method']} {entry['path']}" for entry in sent)
-    click.echo(f"hpconfig demo: the plan made {len(sent)} requests ({calls}).", err=True)
+    message(f"hpconfig demo: the plan made {len(sent)} requests ({calls}).")
     return ExitCode.OK

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from hpconfig.cli.app import cli
+from hpconfig.cli.output import emit, message
 from hpconfig.errors import ExitCode
 from hpconfig.project import load_project
 from hpconfig.render import diagnostics
@@ -30,18 +31,21 @@ def validate(obj: dict[str, Any], paths: tuple[Path, ...], output_format: str) -
     project = load_project(list(paths), obj["config_path"])
     problems = project.problems
     if output_format == "json":
-        text = diagnostics.render_json(problems, len(project.files), len(project.desired))
+        emit(
+            diagnostics.render_json(problems, len(project.files), len(project.desired)),
+            kind="json",
+        )
     elif output_format == "github":
-        text = diagnostics.render_github(problems)
+        for part, is_command in diagnostics.render_github(problems):
+            emit(part, kind="commands" if is_command else "text")
     else:
-        text = diagnostics.render_text(problems)
-    click.echo(text, nl=False)
+        emit(diagnostics.render_text(problems))
     files = f"{len(project.files)} file{'s' if len(project.files) != 1 else ''}"
     if problems:
         count = len(problems)
-        click.echo(f"{count} problem{'s' if count != 1 else ''} in {files}.", err=True)
+        message(f"{count} problem{'s' if count != 1 else ''} in {files}.")
         return ExitCode.INVALID_INPUT
-    click.echo(f"{len(project.desired)} controls in {files}: valid.", err=True)
+    message(f"{len(project.desired)} controls in {files}: valid.")
     return ExitCode.OK
 
 
@@ -49,5 +53,5 @@ def validate(obj: dict[str, Any], paths: tuple[Path, ...], output_format: str) -
 @click.argument("name", type=click.Choice(SCHEMA_NAMES), default="manifest")
 def schema_command(name: str) -> int:
     """Print a JSON Schema (for editors and other tools)."""
-    click.echo(schema_text(name), nl=False)
+    emit(schema_text(name), kind="json")
     return ExitCode.OK
