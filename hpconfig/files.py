@@ -1,6 +1,8 @@
-"""Writing files: atomically, and for reports, never over anything but a regular file.
+"""Files on disk: read bounded, written atomically, never anything but a regular file.
 
-Owns ``write_atomically`` (a reader sees the old file or the new one, never a torn one) and the
+Owns ``read_bounded`` (manifests and configs: regular files only, at most ``MAX_FILE_BYTES``,
+never a hang on a FIFO or a device), ``unique_files`` (one file once, whatever its name),
+``write_atomically`` (a reader sees the old file or the new one, never a torn one) and the
 rules for report paths (``--out``, ``--sarif``, ``--markdown``), checked before a plan runs:
 
 - ``-``, ``/dev/stdout`` and ``/dev/stderr`` mean those streams (the CLI writes them);
@@ -22,6 +24,7 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,3 +159,74 @@ def write_report(target: ReportTarget, text: str) -> None:
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise ReportPathError(f"cannot write {target.option} {target.path}: {reason}") from None
+
+
+# The largest file read as a manifest or config: 10,000 controls take about 2.5 MB.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+def read_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file (a symlink followed to one), at most ``limit``.
+
+    Anything else raises ``OSError`` with a message a person understands, and never blocks: the
+    type is checked before the file is opened, opened with O_NONBLOCK (a FIFO swapped in since
+    then does not wait for a writer), and checked again on the open descriptor.
+    """
+    info = os.stat(path)
+    _require_regular(info.st_mode, info.st_size, limit)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags)
+    try:
+        info = os.fstat(descriptor)
+        _require_regular(info.st_mode, info.st_size, limit)
+        chunks = []
+        total = 0
+        while total <= limit:
+            chunk = os.read(descriptor, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:  # the file grew while it was read
+            _require_regular(info.st_mode, total, limit)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
+def _require_regular(mode: int, size: int, limit: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a directory"
+            if stat.S_ISDIR(mode)
+            else "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a regular file"
+        )
+        raise OSError(errno.EINVAL, f"{kind}, not a regular file; only files are read")
+    if size > limit:
+        raise OSError(
+            errno.EFBIG,
+            f"{size:,} bytes, more than the {limit:,} a manifest may have; split it into files",
+        )
+
+
+def unique_files(files: Sequence[Path]) -> list[Path]:
+    """Each file once, however it was named (``a.yaml``, ``./x/../a.yaml``, a symlink to it):
+    the first name stands."""
+    seen: set[object] = set()
+    unique = []
+    for file in files:
+        try:
+            info = os.stat(file)
+            identity: object = (info.st_dev, info.st_ino)
+        except OSError:
+            identity = os.path.realpath(file)
+        if identity not in seen:
+            seen.add(identity)
+            unique.append(file)
+    return unique

@@ -21,6 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from hpconfig.document import Document, Mark, YMap, json_path, under
 from hpconfig.durations import DurationError, parse_duration
 from hpconfig.errors import Location, Problem
+from hpconfig.untrusted import excerpt
 
 # The manifest's control fields, as keys of a control (``freshness`` is a mapping of two).
 FIELD_KEYS = (
@@ -107,7 +108,7 @@ def email_problem(email: str) -> str | None:
     try:
         validate_email(email, check_deliverability=False, globally_deliverable=False)
     except EmailNotValidError as reason:
-        return f"{email!r} is not a valid email address ({reason})"
+        return f"{excerpt(email)} is not a valid email address ({reason})"
     return None
 
 
@@ -184,6 +185,17 @@ class _FileModel:
                 found[name] = (value, self.check_value(name, value, prefix), prefix, marks[name])
         return found
 
+    def plain_identifier(self, identifier: str, index: int) -> bool:
+        """The schema refuses control characters and leading whitespace; trailing whitespace
+        is checked here, since a pattern cannot anchor at the end alike in every dialect."""
+        if identifier == identifier.rstrip():
+            return True
+        self.problem(
+            ["controls", index, "identifier"],
+            f"{excerpt(identifier)} must not start or end with whitespace",
+        )
+        return False
+
     def controls(self) -> Iterable[tuple[int, str, Control | None]]:
         """Each control's index, identifier, and the control (None when it has a problem)."""
         data = self.document.data
@@ -197,6 +209,8 @@ class _FileModel:
                 continue
             identifier = declared.get("identifier")
             if not isinstance(identifier, str) or self.reported(["controls", index, "identifier"]):
+                continue
+            if not self.plain_identifier(identifier, index):
                 continue
             yield index, identifier, self.control(index, identifier, declared, defaults)
 
@@ -249,7 +263,7 @@ def desired_controls(
                     Problem(
                         document.locate(path),
                         json_path(path),
-                        f"identifier {identifier!r} is declared twice: first at {first}; "
+                        f"identifier {excerpt(identifier)} is declared twice: first at {first}; "
                         "declare each control once",
                     )
                 )

@@ -15,6 +15,7 @@ from hpconfig import schema
 from hpconfig.config import Config, find_config, load_config
 from hpconfig.document import Document
 from hpconfig.errors import Location, Problem
+from hpconfig.files import unique_files
 from hpconfig.loader import discover, display_name, load_file
 from hpconfig.model import Control, desired_controls
 from hpconfig.perf import paused_gc
@@ -65,6 +66,7 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
     if not manifest_paths:
         manifest_paths = [Path(".")]
     files, missing = discover(manifest_paths)
+    files = unique_files(files)
     problems += missing
     documents: list[tuple[Document, set[tuple[Any, ...]]]] = []
     names: list[str] = []
