@@ -33,6 +33,7 @@ MAX_DEPTH = 64
 # What aliases may add to a file, in characters of the scalars (and keys) they repeat: at most
 # the file's own size, and never less than this. The report then stays proportional to the file.
 MIN_ALIAS_BUDGET = 64 * 1024
+LONG_SCALAR = 64
 # Integers a manifest or config may write: YAML allows any length, and int() of 5,000 digits
 # raises (CPython's limit on str→int) or takes quadratic time.
 MAX_INT_DIGITS = 15
@@ -65,6 +66,7 @@ class _Builder:
         self.file = file
         self.alias_budget = max(MIN_ALIAS_BUDGET, size)
         self.expanded_chars = 0
+        self.long_scalars: set[int] = set()
         self.loader = loader
         self.problems: list[Problem] = []
         self.seen: set[int] = set()
@@ -129,6 +131,22 @@ class _Builder:
         self.stopped = True
         return False
 
+    def scalar_counted(self, node: yaml.ScalarNode, path: list[PathPart], in_alias: bool) -> bool:
+        """Count a scalar an alias repeats, by its size; False once over the budget.
+
+        A scalar inside an aliased collection is a repeat; so is a long scalar seen before
+        (an alias straight to it: the composer hands over the same node). Short scalars are
+        not tracked, which keeps large manifests fast and bounds what they add to
+        ``LONG_SCALAR`` characters per alias.
+        """
+        size = len(node.value)
+        if not in_alias and size > LONG_SCALAR:
+            if id(node) not in self.long_scalars:
+                self.long_scalars.add(id(node))
+                return True
+            in_alias = True
+        return not in_alias or self.count_alias(node, size + 1, path)
+
     def build(self, node: yaml.Node, path: list[PathPart], depth: int, in_alias: bool) -> Any:
         if self.stopped:
             return None
@@ -139,8 +157,8 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             if in_alias:
                 self.expanded += 1
-                if not self.count_alias(node, len(node.value) + 1, path):
-                    return None
+            if not self.scalar_counted(node, path, in_alias):
+                return None
             return self.scalar(node, path)
         if id(node) in self.ancestors:
             self.problem(node, path, "an alias refers to a node that contains it (a cycle)")
@@ -225,7 +243,7 @@ class _Builder:
             if in_alias and not self.count_alias(key_node, len(key) + 1, path):
                 return mapping
             if isinstance(value_node, yaml.ScalarNode) and value_node.tag == _TAG + "str":
-                if in_alias and not self.count_alias(value_node, len(value_node.value) + 1, path):
+                if not self.scalar_counted(value_node, [*path, key], in_alias):
                     return mapping
                 mapping[key] = value_node.value  # the common case, without a call
             else:

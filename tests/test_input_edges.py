@@ -1,0 +1,275 @@
+"""Inputs at the edge: files that are not manifests, numbers out of range, alias expansion,
+identifiers both validators read alike, one file under two names, the secret in a manifest,
+and standard output that cannot take what is written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hpconfig import schema
+from hpconfig.cli import cli
+from hpconfig.config import load_config
+from hpconfig.files import MAX_FILE_BYTES
+from hpconfig.loader import load_text
+from hpconfig.project import load_project
+from tests.conftest import ROOT, TODAY
+
+CANARY = "CANARY-secret-file-9b2e4f1a-never-print-me"
+
+
+def validate(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, ["validate", *args], env=env or {}, catch_exceptions=False)
+
+
+def messages(paths: list[Path], config: Path | None = None) -> list[str]:
+    return [str(problem) for problem in load_project(paths, config, today=TODAY).problems]
+
+
+# Files that are not manifests
+
+
+def test_a_fifo_in_a_manifest_directory_is_a_located_error_not_a_hang(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text("controls: []\n")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    found = messages([tmp_path])
+    assert found == [
+        f"{tmp_path / 'pipe.yaml'}: cannot read the file: a FIFO, not a regular file; "
+        "only files are read"
+    ]
+    assert messages([tmp_path / "pipe.yaml"]) == found  # named on the command line too
+
+
+def test_a_device_and_an_oversized_file_are_located_errors(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    with open(big, "wb") as stream:
+        stream.truncate(MAX_FILE_BYTES + 1)  # sparse: costs no disk
+    assert messages([big]) == [
+        f"{big}: cannot read the file: {MAX_FILE_BYTES + 1:,} bytes, more than the "
+        f"{MAX_FILE_BYTES:,} a manifest may have; split it into files"
+    ]
+    assert messages([Path("/dev/null")]) == [
+        "/dev/null: cannot read the file: a device, not a regular file; only files are read"
+    ]
+
+
+def test_a_symlink_to_a_regular_file_is_read(tmp_path: Path) -> None:
+    real = tmp_path / "real.yaml"
+    real.write_text("controls:\n  - identifier: A\n")
+    (tmp_path / "link.yaml").symlink_to(real)
+    project = load_project([tmp_path / "link.yaml"], today=TODAY)
+    assert project.problems == [] and list(project.desired) == ["A"]
+
+
+def test_one_file_under_several_names_is_loaded_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.yaml").write_text("controls:\n  - identifier: A\n")
+    (tmp_path / "alias.yaml").symlink_to(tmp_path / "a.yaml")
+    monkeypatch.chdir(tmp_path)
+    names = [Path("a.yaml"), Path("./a.yaml"), Path("sub/../a.yaml"), tmp_path / "a.yaml"]
+    project = load_project([*names, Path("alias.yaml"), Path(".")], today=TODAY)
+    assert project.problems == []
+    assert project.files == ["a.yaml"]
+
+
+def test_config_manifests_may_not_leave_the_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "controls").mkdir()
+    (tmp_path / "outside").mkdir()
+    (repo / "out").symlink_to(tmp_path / "outside")
+    config = repo / "hpconfig.yaml"
+    config.write_text(
+        "manifests:\n  - controls/\n  - ../../etc/passwd\n  - /etc/passwd\n  - out/\n"
+    )
+    _, problems = load_config(config, TODAY, "hpconfig.yaml")
+    root = repo.resolve()
+    assert [str(problem) for problem in problems] == [
+        f"hpconfig.yaml:3:5: $.manifests[1]: '../../etc/passwd' leads outside the repository "
+        f"({root}); list only manifests inside it",
+        f"hpconfig.yaml:4:5: $.manifests[2]: '/etc/passwd' leads outside the repository "
+        f"({root}); list only manifests inside it",
+        f"hpconfig.yaml:5:5: $.manifests[3]: 'out/' leads outside the repository "
+        f"({root}); list only manifests inside it",
+    ]
+    result = CliRunner().invoke(cli, ["--config", str(config), "validate"])
+    assert result.exit_code == 3
+    assert "root:" not in result.stdout + result.stderr  # /etc/passwd was never read
+
+
+# Numbers, durations and aliases
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("version: " + "9" * 5000 + "\ncontrols: []\n", "$.version: a number of 5000 digits"),
+        ("version: .inf\ncontrols: []\n", "$.version: '.inf' is not a finite number"),
+        ("version: .nan\ncontrols: []\n", "$.version: '.nan' is not a finite number"),
+        ("version: 1.0e+999\ncontrols: []\n", "$.version: '1.0e+999' is not a finite number"),
+        (
+            "controls:\n  - identifier: A\n    freshness: {duration: P" + "9" * 30 + "D}\n",
+            "is longer than 100 years",
+        ),
+        (
+            "controls:\n  - identifier: A\n    freshness: {duration: " + "9" * 5000 + "d}\n",
+            "is longer than 40 characters",
+        ),
+    ],
+)
+def test_numbers_out_of_range_are_located_errors(tmp_path: Path, text: str, message: str) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(text)
+    found = messages([manifest])
+    assert len(found) == 1 and message in found[0], found
+    assert found[0].startswith(f"{manifest}:")
+    assert len(found[0]) < 400  # an excerpt, never the whole value
+
+
+def test_config_numbers_are_range_checked(tmp_path: Path) -> None:
+    config = tmp_path / "hpconfig.yaml"
+    config.write_text(
+        "timeouts: {connect: .inf, read: 1000000000}\nsafety: {maxChangePercent: .nan}\n"
+    )
+    _, problems = load_config(config, TODAY, "hpconfig.yaml")
+    assert [str(problem) for problem in sorted(problems)] == [
+        "hpconfig.yaml:1:21: $.timeouts.connect: '.inf' is not a finite number",
+        "hpconfig.yaml:1:33: $.timeouts.read: must be <= 3600, found 1000000000",
+        "hpconfig.yaml:2:28: $.safety.maxChangePercent: '.nan' is not a finite number",
+    ]
+
+
+def test_an_alias_to_a_large_scalar_counts_by_its_size() -> None:
+    big = "x" * 20_000
+    text = f"big: &big {big}\ncontrols:\n" + "".join(
+        f"  - {{identifier: C{i}, description: *big}}\n" for i in range(50)
+    )
+    document, problems = load_text("alias.yaml", text.encode())
+    assert document is None
+    assert len(problems) == 1
+    assert "aliases expand to more than" in problems[0].message
+    assert "more than the file itself holds" in problems[0].message
+    small = "d: &d short\ncontrols:\n" + "".join(
+        f"  - {{identifier: C{i}, description: *d}}\n" for i in range(50)
+    )
+    assert load_text("ok.yaml", small.encode())[1] == []
+
+
+# Identifiers: both validators read the patterns alike
+
+
+@pytest.mark.parametrize("identifier", ["X\n", " X", "X ", "X\u00a0", "\x1b[2J", "A\u202eB"])
+def test_identifiers_with_edge_whitespace_or_controls_are_refused(
+    tmp_path: Path, identifier: str
+) -> None:
+    manifest = tmp_path / "m.yaml"
+    escaped = identifier.encode("unicode_escape").decode()
+    manifest.write_text(f'controls:\n  - identifier: "{escaped}"\n')
+    found = messages([manifest])
+    assert len(found) == 1, found
+    assert "$.controls[0].identifier" in found[0]
+    assert "whitespace" in found[0] or "control or bidirectional" in found[0]
+
+
+def _both_validators(document: object) -> tuple[bool, bool]:
+    gate = schema._gate("manifest")
+    assert gate is not None
+    reference = not any(True for _ in schema.validator("manifest").iter_errors(document))
+    return gate(document), reference
+
+
+text_near_edges = st.text(
+    alphabet=st.sampled_from(list("aZ9-. \t\n\r\x0b\x0c\x1b\x85\xa0\u2028\u202e\u3000\ufeff")),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=8), text_near_edges))
+def test_both_validators_agree_on_every_identifier_and_duration(text: str) -> None:
+    for document in (
+        {"controls": [{"identifier": text}]},
+        {"controls": [{"identifier": "A", "freshness": {"duration": text}}]},
+        {"controls": [{"identifier": "A", "freshness": {"duration": "30d" + text}}]},
+    ):
+        fast, reference = _both_validators(document)
+        assert fast == reference, (document, fast, reference)
+
+
+# The secret in a manifest, and standard output
+
+
+def test_a_manifest_that_is_the_secret_file_never_shows_the_secret(tmp_path: Path) -> None:
+    secret = tmp_path / "client-secret"
+    secret.write_text(CANARY + "\n")
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(f"controls:\n  - identifier: A\n    owner: {CANARY}\n")
+    env = {"HYPERPROOF_CLIENT_SECRET_FILE": str(secret), "HYPERPROOF_CLIENT_SECRET": ""}
+    for args in ([str(secret)], [str(manifest)], [str(manifest), "--format", "json"]):
+        result = validate(*args, env=env)
+        assert result.exit_code == 3
+        assert CANARY not in result.stdout + result.stderr
+        assert CANARY[:12] not in result.stdout + result.stderr  # nor cut by an excerpt
+        assert "********" in result.stdout + result.stderr
+    result = validate(str(manifest), env={"HYPERPROOF_CLIENT_SECRET": CANARY})
+    assert CANARY not in result.stdout + result.stderr
+
+
+def _hpconfig(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess:
+    kwargs.setdefault("stdout", subprocess.PIPE)
+    return subprocess.run(
+        [sys.executable, "-m", "hpconfig", *args],
+        env={**os.environ, "NO_COLOR": "1", **env},
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_a_stream_that_cannot_encode_gets_escapes_not_a_crash(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("controls:\n  - identifier: A\n    owner: zoë→@\n", encoding="utf-8")
+    for env in ({"PYTHONIOENCODING": "ascii"}, {"LANG": "C", "LC_ALL": "C"}):
+        for output_format in ("text", "json"):
+            done = _hpconfig("validate", str(manifest), "--format", output_format, env=env)
+            assert done.returncode == 3, done.stderr
+            assert "Traceback" not in done.stderr
+            assert "zo" in done.stdout
+    done = _hpconfig(
+        "validate", str(manifest), "--format", "json", env={"PYTHONIOENCODING": "ascii"}
+    )
+    import json
+
+    assert "zoë→@" in json.loads(done.stdout)["diagnostics"][0]["message"]
+
+
+def test_a_full_disk_or_a_closed_pipe_is_a_clear_error_not_a_bug() -> None:
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "w") as full:
+            done = _hpconfig("schema", "manifest", env={}, stdout=full)
+        assert done.returncode == 74, done.stderr
+        assert "cannot write to standard output: No space left on device" in done.stderr
+        assert "Traceback" not in done.stderr
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hpconfig", "schema", "manifest"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader leaves before anything is written
+    error = process.stderr.read().decode()
+    assert process.wait() == 74, error
+    assert "cannot write to standard output" in error
+    assert "Traceback" not in error and "Exception ignored" not in error
