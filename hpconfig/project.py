@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hpconfig import schema
-from hpconfig.config import Config, find_config, load_config
+from hpconfig.config import Config, find_config, load_config, repository_root
 from hpconfig.document import Document
 from hpconfig.errors import Location, Problem
 from hpconfig.files import unique_files
@@ -39,6 +39,29 @@ def utc_today() -> date:
     return datetime.now(timezone.utc).date()
 
 
+def _inside_repositories(files: list[Path], paths: list[Path]) -> tuple[list[Path], list[Problem]]:
+    """Files a directory walk found, less symlinks that lead outside that directory's repository
+    (a pull request can commit ``controls/x.yaml -> /etc/shadow``); a file named itself stays."""
+    roots = {path: repository_root(path) for path in paths if path.is_dir()}
+    kept: list[Path] = []
+    problems: list[Problem] = []
+    for file in files:
+        walked = [root for path, root in roots.items() if path in file.parents]
+        if walked and file.is_symlink():
+            target = file.resolve()
+            if not any(root == target or root in target.parents for root in walked):
+                problems.append(
+                    Problem(
+                        Location(display_name(file)),
+                        "",
+                        "a symlink that leads outside the repository; it is not read",
+                    )
+                )
+                continue
+        kept.append(file)
+    return kept, problems
+
+
 def load_project(
     paths: list[Path], config_path: Path | None = None, today: date | None = None
 ) -> Project:
@@ -53,7 +76,7 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
     found, replaces = find_config(config_path, paths)
     config = Config()
     if found is not None:
-        if not found.is_file():
+        if not found.exists():  # anything else (a FIFO, a device) load_config names
             problems.append(
                 Problem(Location(display_name(found)), "", "the config file does not exist")
             )
@@ -66,8 +89,8 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
     if not manifest_paths:
         manifest_paths = [Path(".")]
     files, missing = discover(manifest_paths)
-    files = unique_files(files)
-    problems += missing
+    files, outside = _inside_repositories(unique_files(files), manifest_paths)
+    problems += missing + outside
     documents: list[tuple[Document, set[tuple[Any, ...]]]] = []
     names: list[str] = []
     for file in files:

@@ -309,3 +309,35 @@ def test_validate_formats_keep_file_names_and_values_inert(tmp_path: Path) -> No
         assert_inert_terminal(result.stdout + result.stderr)
         if output_format == "text":
             assert len(result.stdout.splitlines()) == 2  # one line per problem
+
+
+def test_an_api_s_error_text_is_data_too(hpconfig_sandbox: Sandbox, project: Path) -> None:
+    hpconfig_sandbox.add_fault("server-error", path="/v1/controls", count=100, message=HOSTILE)
+    for args in (["plan"], ["--debug", "plan"]):
+        result = run(hpconfig_sandbox, *args, str(project), "--format", "github")
+        assert result.exit_code == 4
+        assert "HTTP 500" in result.stderr and "Traceback" not in result.stderr
+        assert actions_runner.run(result.stdout + "\n" + result.stderr) == []
+        assert actions_runner.loose_commands(result.stderr) == []
+        assert_inert_terminal(result.stderr)
+
+
+def test_the_secret_stays_out_of_every_new_output_path(
+    hpconfig_sandbox: Sandbox, project: Path, tmp_path: Path
+) -> None:
+    summary = tmp_path / "summary.md"
+    env = {**env_for(hpconfig_sandbox), "GITHUB_STEP_SUMMARY": str(summary)}
+    for args in (
+        ["--debug", "plan", str(project), "--format", "github"],
+        ["--debug", "plan", str(project), "--markdown", "-", "--out", str(tmp_path / "p.json")],
+    ):
+        result = CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+        assert CANARY not in result.stdout + result.stderr
+    assert summary.read_text(encoding="utf-8").count("<!-- hpconfig-plan -->") == 2
+    assert CANARY not in summary.read_text(encoding="utf-8")
+    # a server that echoes the secret in its error text: redacted on the way out
+    hpconfig_sandbox.add_fault("server-error", path="/v1/controls", count=100, message=CANARY)
+    result = run(hpconfig_sandbox, "--debug", "plan", str(project))
+    assert result.exit_code == 4
+    assert CANARY not in result.stdout + result.stderr

@@ -273,3 +273,26 @@ def test_a_full_disk_or_a_closed_pipe_is_a_clear_error_not_a_bug() -> None:
     assert process.wait() == 74, error
     assert "cannot write to standard output" in error
     assert "Traceback" not in error and "Exception ignored" not in error
+
+
+def test_a_config_that_is_a_fifo_is_an_input_error_not_a_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "hpconfig.yaml"
+    os.mkfifo(fifo)
+    result = CliRunner().invoke(cli, ["--config", str(fifo), "validate", str(tmp_path)])
+    assert result.exit_code == 3
+    assert "cannot read the file: a FIFO, not a regular file" in result.stdout
+
+
+def test_a_walked_symlink_out_of_the_repository_is_not_read(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(f"{CANARY}\n")
+    (repo / "ok.yaml").write_text("controls:\n  - identifier: A\n")
+    (repo / "inside.yaml").symlink_to(repo / "ok.yaml")
+    (repo / "evil.yaml").symlink_to(secret)
+    found = messages([repo])
+    assert found == [
+        f"{repo / 'evil.yaml'}: a symlink that leads outside the repository; it is not read"
+    ]
+    assert messages([repo / "evil.yaml"]) != found  # named on the command line, it is read
