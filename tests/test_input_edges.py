@@ -4,6 +4,7 @@ and standard output that cannot take what is written."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -230,7 +231,8 @@ def _hpconfig(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.C
         [sys.executable, "-m", "hpconfig", *args],
         env={**os.environ, "NO_COLOR": "1", **env},
         stderr=subprocess.PIPE,
-        text=True,
+        encoding=env.get("PYTHONIOENCODING", "utf-8"),
+        errors="replace",
         cwd=ROOT,
         check=False,
         **kwargs,  # type: ignore[arg-type]
@@ -240,18 +242,18 @@ def _hpconfig(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.C
 def test_a_stream_that_cannot_encode_gets_escapes_not_a_crash(tmp_path: Path) -> None:
     manifest = tmp_path / "m.yaml"
     manifest.write_text("controls:\n  - identifier: A\n    owner: zoë→@\n", encoding="utf-8")
-    for env in ({"PYTHONIOENCODING": "ascii"}, {"LANG": "C", "LC_ALL": "C"}):
+    encodings = [{"PYTHONIOENCODING": name} for name in ("ascii", "latin-1", "cp1252")]
+    for env in (*encodings, {"LANG": "C", "LC_ALL": "C"}):
         for output_format in ("text", "json"):
             done = _hpconfig("validate", str(manifest), "--format", output_format, env=env)
             assert done.returncode == 3, done.stderr
             assert "Traceback" not in done.stderr
             assert "zo" in done.stdout
-    done = _hpconfig(
-        "validate", str(manifest), "--format", "json", env={"PYTHONIOENCODING": "ascii"}
-    )
-    import json
-
-    assert "zoë→@" in json.loads(done.stdout)["diagnostics"][0]["message"]
+    for env in encodings:
+        done = _hpconfig("validate", str(manifest), "--format", "json", env=env)
+        assert "zoë→@" in json.loads(done.stdout)["diagnostics"][0]["message"]
+        done = _hpconfig("validate", str(manifest), env=env)
+        assert "\\u2192" in done.stdout  # shown as an escape
 
 
 def test_a_full_disk_or_a_closed_pipe_is_a_clear_error_not_a_bug() -> None:

@@ -62,10 +62,17 @@ def test_a_fifo_with_a_reader_is_written_through(hpconfig_sandbox: Sandbox, tmp_
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
-def test_dev_null_is_written_through_and_never_replaced(hpconfig_sandbox: Sandbox) -> None:
+def test_dev_null_is_written_through_and_never_replaced(
+    hpconfig_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # Through a link of our own: were a regression to replace the path it was given, it would
+    # replace this link, never the machine's /dev/null.
+    null = tmp_path / "null"
+    null.symlink_to("/dev/null")
     before = os.stat("/dev/null")
-    result = plan(hpconfig_sandbox, "--sarif", "/dev/null")
+    result = plan(hpconfig_sandbox, "--sarif", str(null))
     assert result.exit_code == 0, result.stderr
+    assert null.is_symlink()
     after = os.stat("/dev/null")
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
 
@@ -139,7 +146,10 @@ def test_modes_new_files_follow_the_umask_existing_ones_keep_theirs(
 def test_a_failed_write_is_exit_3_not_a_bug(hpconfig_sandbox: Sandbox, tmp_path: Path) -> None:
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full here")
-    result = plan(hpconfig_sandbox, "--out", "/dev/full")
+    full = tmp_path / "full"
+    full.symlink_to("/dev/full")  # as above: a regression could only replace this link
+    result = plan(hpconfig_sandbox, "--out", str(full))
     assert result.exit_code == 3, result.stderr
-    assert "cannot write --out /dev/full: No space left on device" in result.stderr
+    assert f"cannot write --out {full}: No space left on device" in result.stderr
     assert "Traceback" not in result.stderr
+    assert full.is_symlink()

@@ -124,7 +124,7 @@ def _section(change: Change) -> str:
             rows.append(f"| `{item.field}` | (text, below) | (text, below) |")
             diffs.append(_diff_block(item))
             continue
-        actual = code(value_text(item.actual), in_table=True) if change.action == "update" else ""
+        actual = code(value_text(item.actual), in_table=True)
         rows.append(
             f"| `{item.field}` | {actual} | {code(value_text(item.expected), in_table=True)} |"
         )
