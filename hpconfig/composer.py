@@ -19,6 +19,7 @@ import yaml
 from hpconfig.document import Document, PathPart, YList, YMap, json_path
 from hpconfig.errors import Location, Problem
 from hpconfig.untrusted import excerpt
+from hpconfig.yaml_errors import utf8_problem, yaml_problem
 
 try:  # the C parser is several times faster; PyYAML without libyaml still works
     from yaml import CSafeLoader as _BaseLoader
@@ -259,52 +260,18 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
 
 
-def _utf8_problem(file: str, raw: bytes, error: UnicodeDecodeError) -> Problem:
-    before = raw[: error.start]
-    line = before.count(b"\n") + 1
-    column = len(before) - (before.rfind(b"\n") + 1) + 1
-    byte = raw[error.start : error.start + 1].hex()
-    return Problem(
-        Location(file, line, column),
-        "",
-        f"the file is not valid UTF-8 (byte 0x{byte}); save it as UTF-8",
-    )
-
-
-def _yaml_problem(file: str, error: yaml.YAMLError, text: str | None = None) -> Problem:
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-    if isinstance(error, yaml.reader.ReaderError) and text is not None:
-        before = text[: error.position]
-        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
-        return Problem(
-            Location(file, line, column),
-            "",
-            f"character #x{error.character:04x} is not allowed in YAML ({error.reason}); remove it",
-        )
-    problem = getattr(error, "problem", None)
-    context = getattr(error, "context", None)
-    if "expected a single document" in f"{problem} {context}":
-        message = "a file holds one YAML document; remove the second one (after '---')"
-    elif problem:
-        message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-    else:
-        message = f"YAML syntax error: {error}"
-    return Problem(Location(file, line, column), "", message)
-
-
 def load_text(file: str, raw: bytes) -> tuple[Document | None, list[Problem]]:
     """Bytes of one file → its document (None when unusable) and every problem found."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        return None, [_utf8_problem(file, raw, error)]
+        return None, [utf8_problem(file, raw, error)]
     # The checked bytes go to the parser: libyaml reads UTF-8 bytes a third faster than a str.
     loader = _Loader(raw)
     try:
         root = loader.get_single_node()
     except yaml.YAMLError as error:
-        return None, [_yaml_problem(file, error, text)]
+        return None, [yaml_problem(file, error, text)]
     except RecursionError:
         return None, [Problem(Location(file), "", f"nested deeper than {MAX_DEPTH} levels")]
     finally:
