@@ -298,3 +298,12 @@ def test_a_walked_symlink_out_of_the_repository_is_not_read(tmp_path: Path) -> N
         f"{repo / 'evil.yaml'}: a symlink that leads outside the repository; it is not read"
     ]
     assert messages([repo / "evil.yaml"]) != found  # named on the command line, it is read
+
+
+def test_a_secret_file_that_is_a_fifo_never_blocks_validate(tmp_path: Path) -> None:
+    fifo = tmp_path / "secret"
+    os.mkfifo(fifo)
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("controls:\n  - identifier: A\n    owner: bob@\n")
+    result = validate(str(manifest), env={"HYPERPROOF_CLIENT_SECRET_FILE": str(fifo)})
+    assert result.exit_code == 3

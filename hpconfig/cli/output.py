@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import logging
 import os
+import stat
 import sys
 from functools import lru_cache
 from typing import Any, Literal
@@ -55,16 +56,25 @@ def _json_escape(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error("hpconfig-json", _json_escape)
 
 
+def _regular_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 @lru_cache(maxsize=4)
 def _secret_values(value: str, file: str) -> tuple[str, ...]:
     """The secret, and the forms in which a message can show it (repr, escaped)."""
     from hpconfig import settings
 
+    if file and not _regular_file(file):
+        file = ""  # never block on a FIFO here: settings reports a bad secret file, if used
     try:
         secret = settings.read_secret(
             {settings.ENV_SECRET: value, settings.ENV_SECRET_FILE: file}
         ).reveal()
-    except HpconfigError:  # settings reports it; output still redacts what it can
+    except Exception:  # settings reports it when the secret is used; redact what is known
         secret = value
     if not secret:
         return ()
@@ -72,12 +82,30 @@ def _secret_values(value: str, file: str) -> tuple[str, ...]:
     return tuple(sorted((form for form in forms if form), key=len, reverse=True))
 
 
+_reading = False
+
+
+def _secrets(environ: Any) -> tuple[str, ...]:
+    """The secret's forms, read once; quietly, since reading may log (a readable secret file),
+    and the log goes through ``redact`` too."""
+    global _reading
+    if _reading:
+        return ()
+    _reading, level = True, logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        return _secret_values(
+            environ.get("HYPERPROOF_CLIENT_SECRET", ""),
+            environ.get("HYPERPROOF_CLIENT_SECRET_FILE", ""),
+        )
+    finally:
+        logging.disable(level)
+        _reading = False
+
+
 def redact(text: str, environ: Any = None) -> str:
     """``text`` without the client secret, whole or cut short by an excerpt (``abc...``)."""
-    env = os.environ if environ is None else environ
-    values = _secret_values(
-        env.get("HYPERPROOF_CLIENT_SECRET", ""), env.get("HYPERPROOF_CLIENT_SECRET_FILE", "")
-    )
+    values = _secrets(os.environ if environ is None else environ)
     for value in values:
         if value in text:
             text = text.replace(value, REDACTED)
