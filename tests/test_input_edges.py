@@ -307,3 +307,15 @@ def test_a_secret_file_that_is_a_fifo_never_blocks_validate(tmp_path: Path) -> N
     manifest.write_text("controls:\n  - identifier: A\n    owner: bob@\n")
     result = validate(str(manifest), env={"HYPERPROOF_CLIENT_SECRET_FILE": str(fifo)})
     assert result.exit_code == 3
+
+
+def test_a_message_quotes_an_excerpt_never_a_whole_value(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.yaml"
+    long = "k" * 100_000
+    manifest.write_text(
+        f"controls:\n  - identifier: A\n    {long[:1000]}: 1\n    owner: '{long}@x'\n"
+        f"    status: {long}\n"
+    )
+    found = messages([manifest])
+    assert len(found) == 3
+    assert all(len(line) < 400 for line in found), [len(line) for line in found]
