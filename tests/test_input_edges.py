@@ -319,3 +319,11 @@ def test_a_message_quotes_an_excerpt_never_a_whole_value(tmp_path: Path) -> None
     found = messages([manifest])
     assert len(found) == 3
     assert all(len(line) < 400 for line in found), [len(line) for line in found]
+
+
+def test_a_short_secret_is_not_taken_out_of_every_word(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("controls:\n  - identifier: A\n    status: sideways\n")
+    result = validate(str(manifest), env={"HYPERPROOF_CLIENT_SECRET": "s"})
+    assert result.exit_code == 3
+    assert "'sideways' is not one of" in result.stdout

@@ -30,6 +30,9 @@ from hpconfig.untrusted import guard_log, inert, inert_json, inert_lines
 Kind = Literal["text", "json", "commands"]
 REDACTED = "********"
 _SHORTEST_CUT = 12  # a cut secret shorter than this says too little to redact safely
+# Real client secrets are tens of characters; taking a shorter one (a test's "s") out of every
+# line would garble all output, so it is left alone.
+_SHORTEST_SECRET = 8
 
 
 class OutputError(HpconfigError):
@@ -76,7 +79,7 @@ def _secret_values(value: str, file: str) -> tuple[str, ...]:
         ).reveal()
     except Exception:  # settings reports it when the secret is used; redact what is known
         secret = value
-    if not secret:
+    if len(secret) < _SHORTEST_SECRET:
         return ()
     forms = {secret, repr(secret)[1:-1], inert(secret), inert(repr(secret)[1:-1])}
     return tuple(sorted((form for form in forms if form), key=len, reverse=True))
