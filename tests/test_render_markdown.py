@@ -4,13 +4,17 @@ list go, the fences, the run that made it, and the escapes for each Markdown con
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from html.parser import HTMLParser
 
 import cmarkgfm
 from cmarkgfm.cmark import Options
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hpconfig.errors import Location
 from hpconfig.plan import Change, FieldChange, Plan, Safety, Unmanaged
 from hpconfig.render.markdown import code, html_code, prose, render_markdown, run_context
+from hpconfig.untrusted import inert
 
 NOW = datetime(2026, 11, 28, 1, 2, 3, tzinfo=timezone.utc)
 
@@ -120,3 +124,44 @@ def test_each_escape_renders_as_the_text_it_was() -> None:
     assert html_code("</code></summary><b>@x</b>") == (
         "<code>&lt;/code&gt;&lt;/summary&gt;&lt;b&gt;@\u200dx&lt;/b&gt;</code>"
     )
+
+
+class _Text(HTMLParser):
+    """The tags of a page, and its text with entities decoded."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def _parsed(markdown: str) -> _Text:
+    page = _Text()
+    page.feed(_html(markdown))
+    return page
+
+
+markdownish = st.lists(
+    st.sampled_from([*"ab @#*_`[]()!<>/&|\\~-+=:.\"'\n\t{}$%^\x1b", "</details>", "www.x.io"]),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(markdownish)
+def test_any_text_renders_as_itself_and_nothing_more(text: str) -> None:
+    shown = inert(text)
+    cell = _parsed(f"| a |\n|---|\n| {code(text, in_table=True)} |\n")
+    assert cell.tags == ["table", "thead", "tr", "th", "tbody", "tr", "td", "code"]
+    assert cell.text.split("a", 1)[1].strip("\n") == shown or not shown.strip()
+    item = _parsed(f"- reason: {prose(text)}\n")
+    assert item.tags == ["ul", "li"]
+    assert item.text.strip() == ("reason: " + shown.replace("@", "@\u200d")).strip()
+    summary = _parsed(f"<details><summary>{html_code(text)} x</summary>\n\nbody\n\n</details>\n")
+    assert summary.tags == ["details", "summary", "code", "p"]
