@@ -19,8 +19,17 @@ import cmarkgfm
 import pytest
 from click.testing import CliRunner, Result
 from cmarkgfm.cmark import Options
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hpconfig.cli import cli
+from hpconfig.cli.output import safe_text
+from hpconfig.errors import Location, Problem
+from hpconfig.plan import Change, FieldChange, Plan, Unmanaged
+from hpconfig.render import diagnostics
+from hpconfig.render.json import render_json
+from hpconfig.render.markdown import render_markdown
+from hpconfig.render.text import render_text
 from hpconfig.sandbox import Sandbox
 from tests import actions_runner
 
@@ -341,3 +350,36 @@ def test_the_secret_stays_out_of_every_new_output_path(
     result = run(hpconfig_sandbox, "--debug", "plan", str(project))
     assert result.exit_code == 4
     assert CANARY not in result.stdout + result.stderr
+
+
+runner_text = st.lists(
+    st.sampled_from(
+        [*":#[] a\n\r\t\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u2028\u2029\u3000\ufeff", "::", "##["]
+    ),
+    max_size=25,
+).map("".join)
+
+
+@settings(max_examples=100, deadline=None)
+@given(runner_text, runner_text)
+def test_no_text_from_data_parses_as_a_command_in_any_renderer(value: str, name: str) -> None:
+    change = Change(
+        identifier=name or "x",
+        action="update",
+        source=Location(name or "f", 1, 1),
+        fields=(FieldChange("description", value + "\nz", name + "\nz"),),
+        updated_by=value,
+        updated_on=name,
+    )
+    plan = Plan(changes=(change,), unmanaged=(Unmanaged(value, "1"),), in_sync=0)
+    problem = Problem(Location(name, 1, 1), "$." + value, value)
+    for text, kind in (
+        (render_text(plan, show_unmanaged=True), "text"),
+        (render_json(plan), "json"),
+        (render_markdown(plan), "text"),
+        (diagnostics.render_text([problem]), "text"),
+        (diagnostics.render_json([problem], 1, 1), "json"),
+    ):
+        printed = safe_text(text, kind)  # type: ignore[arg-type]
+        assert actions_runner.run(printed) == []
+        assert actions_runner.loose_commands(printed) == []
