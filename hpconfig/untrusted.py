@@ -59,7 +59,8 @@ def inert(text: str) -> str:
 def excerpt(value: Any, limit: int = 60) -> str:
     """A value as a message quotes it: its repr (escapes included), cut to ``limit``."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
-        return f"<a number of {len(str(abs(value)))} digits>"
+        # str() of a huge int raises past 4,300 digits; its bit length tells the size
+        return f"<a number of about {int(value.bit_length() * 0.30103) + 1} digits>"
     if isinstance(value, str) and len(value) > limit * 4:
         value = value[: limit * 4]  # repr of a huge string is never needed whole
     text = inert(repr(value))

@@ -11,27 +11,16 @@ from __future__ import annotations
 import copy
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import cmarkgfm
 import pytest
 from click.testing import CliRunner, Result
-from cmarkgfm.cmark import Options
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from hpconfig.cli import cli
-from hpconfig.cli.output import safe_text
-from hpconfig.errors import Location, Problem
-from hpconfig.plan import Change, FieldChange, Plan, Unmanaged
-from hpconfig.render import diagnostics
-from hpconfig.render.json import render_json
-from hpconfig.render.markdown import render_markdown
-from hpconfig.render.text import render_text
 from hpconfig.sandbox import Sandbox
 from tests import actions_runner
+from tests.gfm import ALLOWED, rendered
 
 CANARY = "CANARY-hostile-5d1e-never-print-me"
 HOSTILE = (
@@ -192,65 +181,6 @@ def test_github_format_prints_only_hpconfig_s_commands(
     assert_inert_terminal(result.stdout)
 
 
-class _Elements(HTMLParser):
-    """The elements a rendered comment holds, and the text outside code."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.ends: list[str] = []
-        self.links: list[str] = []
-        self.prose: list[str] = []
-        self.depth_code = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        if tag in ("code", "pre"):
-            self.depth_code += 1
-        if tag == "a":
-            self.links.append(dict(attrs).get("href") or "")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.ends.append(tag)
-        if tag in ("code", "pre"):
-            self.depth_code -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self.depth_code:
-            self.prose.append(data)
-
-
-ALLOWED = {
-    "h3",
-    "p",
-    "strong",
-    "em",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "details",
-    "summary",
-    "code",
-    "pre",
-    "ul",
-    "li",
-    "blockquote",
-    "sub",
-    "a",
-}
-
-
-def rendered(markdown: str) -> _Elements:
-    # UNSAFE keeps raw HTML, as GitHub does before sanitising: data must be inert even so.
-    page = cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
-    elements = _Elements()
-    elements.feed(page)
-    return elements
-
-
 def test_markdown_renders_no_data_as_an_element_link_image_or_mention(
     hpconfig_sandbox: Sandbox, project: Path, tmp_path: Path
 ) -> None:
@@ -350,36 +280,3 @@ def test_the_secret_stays_out_of_every_new_output_path(
     result = run(hpconfig_sandbox, "--debug", "plan", str(project))
     assert result.exit_code == 4
     assert CANARY not in result.stdout + result.stderr
-
-
-runner_text = st.lists(
-    st.sampled_from(
-        [*":#[] a\n\r\t\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u2028\u2029\u3000\ufeff", "::", "##["]
-    ),
-    max_size=25,
-).map("".join)
-
-
-@settings(max_examples=100, deadline=None)
-@given(runner_text, runner_text)
-def test_no_text_from_data_parses_as_a_command_in_any_renderer(value: str, name: str) -> None:
-    change = Change(
-        identifier=name or "x",
-        action="update",
-        source=Location(name or "f", 1, 1),
-        fields=(FieldChange("description", value + "\nz", name + "\nz"),),
-        updated_by=value,
-        updated_on=name,
-    )
-    plan = Plan(changes=(change,), unmanaged=(Unmanaged(value, "1"),), in_sync=0)
-    problem = Problem(Location(name, 1, 1), "$." + value, value)
-    for text, kind in (
-        (render_text(plan, show_unmanaged=True), "text"),
-        (render_json(plan), "json"),
-        (render_markdown(plan), "text"),
-        (diagnostics.render_text([problem]), "text"),
-        (diagnostics.render_json([problem], 1, 1), "json"),
-    ):
-        printed = safe_text(text, kind)  # type: ignore[arg-type]
-        assert actions_runner.run(printed) == []
-        assert actions_runner.loose_commands(printed) == []
