@@ -31,6 +31,9 @@ from pathlib import Path
 from hpconfig.errors import ExitCode, HpconfigError
 
 STREAMS = {"-": "stdout", "/dev/stdout": "stdout", "/dev/stderr": "stderr"}
+# POSIX flags; Windows has neither FIFOs nor controlling terminals, so 0 loses nothing there.
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_NOCTTY = getattr(os, "O_NOCTTY", 0)
 
 
 class ReportPathError(HpconfigError):
@@ -40,6 +43,15 @@ class ReportPathError(HpconfigError):
 
 
 def _umask() -> int:
+    """The process's umask. Linux tells it in /proc; elsewhere setting and restoring it is the
+    only way, which a thread creating a file at that moment could notice."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -58,7 +70,8 @@ def write_atomically(path: Path, text: str) -> None:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
-            os.fchmod(stream.fileno(), mode)
+            if hasattr(os, "fchmod"):
+                os.fchmod(stream.fileno(), mode)
             os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
@@ -89,7 +102,7 @@ class ReportTarget:
 
 def _fifo_has_reader(path: Path) -> bool:
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        descriptor = os.open(path, os.O_WRONLY | _NONBLOCK)
     except OSError as error:
         if error.errno == errno.ENXIO:
             return False
@@ -147,9 +160,9 @@ def write_report(target: ReportTarget, text: str) -> None:
     """Write a checked report file (not a stream: the CLI prints those)."""
     try:
         if target.write_through:
-            flags = os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK
-            descriptor = os.open(target.path, flags)
-            os.set_blocking(descriptor, True)
+            descriptor = os.open(target.path, os.O_WRONLY | _NOCTTY | _NONBLOCK)
+            if _NONBLOCK:
+                os.set_blocking(descriptor, True)
             with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
                 stream.write(text)
         else:
@@ -174,7 +187,7 @@ def read_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """
     info = os.stat(path)
     _require_regular(info.st_mode, info.st_size, limit)
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | _NONBLOCK | _NOCTTY | getattr(os, "O_CLOEXEC", 0)
     descriptor = os.open(path, flags)
     try:
         info = os.fstat(descriptor)
