@@ -39,6 +39,15 @@ def utc_today() -> date:
     return datetime.now(timezone.utc).date()
 
 
+def _leaves_repository(file: Path) -> bool:
+    """True for a symlink whose target lies outside the repository of the folder holding it."""
+    if not file.is_symlink():
+        return False
+    root = repository_root(file.parent)
+    target = file.resolve()
+    return root != target and root not in target.parents
+
+
 def _inside_repositories(files: list[Path], paths: list[Path]) -> tuple[list[Path], list[Problem]]:
     """Files a directory walk found, less symlinks that lead outside that directory's repository
     (a pull request can commit ``controls/x.yaml -> /etc/shadow``); a file named itself stays."""
@@ -79,6 +88,15 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
         if not found.exists():  # anything else (a FIFO, a device) load_config names
             problems.append(
                 Problem(Location(display_name(found)), "", "the config file does not exist")
+            )
+        elif config_path is None and _leaves_repository(found):
+            problems.append(
+                Problem(
+                    Location(display_name(found)),
+                    "",
+                    "a symlink that leads outside the repository; it is not read "
+                    "(name a config outside it with --config)",
+                )
             )
         else:
             config, config_problems = load_config(found, today, display_name(found))

@@ -109,3 +109,21 @@ def test_a_walked_symlink_out_of_the_repository_is_not_read(tmp_path: Path) -> N
         f"{repo / 'evil.yaml'}: a symlink that leads outside the repository; it is not read"
     ]
     assert messages([repo / "evil.yaml"]) != found  # named on the command line, it is read
+
+
+def test_a_config_found_in_a_directory_that_links_out_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(f"clientId: {CANARY}\n")
+    (repo / "hpconfig.yaml").symlink_to(elsewhere)
+    (repo / "m.yaml").write_text("controls:\n  - identifier: A\n")
+    monkeypatch.chdir(repo)
+    found = messages([Path(".")])
+    assert found == [
+        "hpconfig.yaml: a symlink that leads outside the repository; it is not read "
+        "(name a config outside it with --config)"
+    ]
+    assert messages([Path(".")], config=Path("hpconfig.yaml")) == []  # named: trusted
