@@ -51,9 +51,12 @@ def prose(text: str) -> str:
 
 def code(text: str, in_table: bool = False) -> str:
     """Text from data as one inline code span (pipes escaped for a table cell)."""
-    text = inert(text)
+    text = inert(text) or " "  # an empty span would not be one
     fence = "`" * (_longest_backticks(text) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    # CommonMark strips one space from each end of a span that has one at both ends, and a
+    # span may not start or end with its own fence character: a space of padding keeps both.
+    edge = text[:1] == " " == text[-1:] and text.strip(" ")
+    pad = " " if text.startswith("`") or text.endswith("`") or edge else ""
     span = f"{fence}{pad}{text}{pad}{fence}"
     return span.replace("|", "\\|") if in_table else span
 
