@@ -24,11 +24,12 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from hpconfig.errors import ExitCode, HpconfigError
+from hpconfig.errors import ExitCode, HpconfigError, UsageError
 
 STREAMS = {"-": "stdout", "/dev/stdout": "stdout", "/dev/stderr": "stderr"}
 # POSIX flags; Windows has neither FIFOs nor controlling terminals, so 0 loses nothing there.
@@ -156,6 +157,27 @@ def report_target(option: str, text: str) -> ReportTarget:
     raise refuse(f"{what}; give the path of a file")
 
 
+REPORT_OPTIONS = ("out", "sarif", "markdown")
+
+
+def report_targets(report: Mapping[str, Any]) -> dict[str, ReportTarget]:
+    """Every report path checked before anything runs: the same destination twice is a usage
+    error (64), a path that cannot take a report an input error (3)."""
+    targets: dict[str, ReportTarget] = {}
+    for name in REPORT_OPTIONS:
+        if report[name] is not None:
+            targets[name] = report_target(f"--{name}", report[name])
+    seen: dict[tuple[object, ...], str] = {}
+    for name, target in targets.items():
+        if target.identity in seen:
+            raise UsageError(
+                f"--{seen[target.identity]} and --{name} name the same destination "
+                f"({target.path}); give each report its own"
+            )
+        seen[target.identity] = name
+    return targets
+
+
 def write_report(target: ReportTarget, text: str) -> None:
     """Write a checked report file (not a stream: the CLI prints those)."""
     try:
@@ -176,6 +198,18 @@ def write_report(target: ReportTarget, text: str) -> None:
 
 # The largest file read as a manifest or config: 10,000 controls take about 2.5 MB.
 MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+def read_head(path: Path, size: int) -> bytes:
+    """The first ``size`` bytes of a regular file; OSError for anything else, never a wait."""
+    info = os.stat(path)
+    _require_regular(info.st_mode, 0, size)
+    descriptor = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        _require_regular(os.fstat(descriptor).st_mode, 0, size)
+        return os.read(descriptor, size)
+    finally:
+        os.close(descriptor)
 
 
 def read_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:

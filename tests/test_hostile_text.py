@@ -247,7 +247,7 @@ def test_validate_formats_keep_file_names_and_values_inert(tmp_path: Path) -> No
             assert actions_runner.loose_commands(result.stdout + result.stderr) == []
         assert_inert_terminal(result.stdout + result.stderr)
         if output_format == "text":
-            assert len(result.stdout.splitlines()) == 2  # one line per problem
+            assert len(result.stdout.splitlines()) == 3  # one line per problem
 
 
 def test_an_api_s_error_text_is_data_too(hpconfig_sandbox: Sandbox, project: Path) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -11,32 +13,13 @@ from typing import Any
 import click
 
 from hpconfig import hyperproof as hp
-from hpconfig.cli.app import cli, log, use_color
+from hpconfig.cli.app import InputProblem, cli, log, note_inputs, plural, use_color
 from hpconfig.cli.output import Kind, emit, message
-from hpconfig.errors import ExitCode, InputError, UsageError
-from hpconfig.files import ReportTarget, report_target, write_report
+from hpconfig.config import repository_root
+from hpconfig.errors import ExitCode, InputError
+from hpconfig.files import ReportTarget, report_targets, write_report
 from hpconfig.project import load_project
 from hpconfig.render import diagnostics
-
-REPORT_OPTIONS = ("out", "sarif", "markdown")
-
-
-def report_targets(report: dict[str, Any]) -> dict[str, ReportTarget]:
-    """Every report path checked before anything runs: the same destination twice is a usage
-    error (64), a path that cannot take a report an input error (3)."""
-    targets: dict[str, ReportTarget] = {}
-    for name in REPORT_OPTIONS:
-        if report[name] is not None:
-            targets[name] = report_target(f"--{name}", report[name])
-    seen: dict[tuple[object, ...], str] = {}
-    for name, target in targets.items():
-        if target.identity in seen:
-            raise UsageError(
-                f"--{seen[target.identity]} and --{name} name the same destination "
-                f"({target.path}); give each report its own"
-            )
-        seen[target.identity] = name
-    return targets
 
 
 def _write(target: ReportTarget, text: str, kind: Kind) -> None:
@@ -60,6 +43,14 @@ def _step_summary(plan: Any, context: Any) -> None:
         log.warning("cannot append to GITHUB_STEP_SUMMARY (%s): %s", path, error.strerror)
 
 
+def _repository_root(cwd: Path) -> Path:
+    """SARIF URIs are relative to this: GitHub's checkout, else the git top level, else here."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace:
+        return Path(workspace).resolve()
+    return repository_root(cwd)
+
+
 def _report(plan: Any, options: dict[str, Any], targets: dict[str, ReportTarget]) -> None:
     """Every output asked for, from one plan: stdout, --out, --sarif, --markdown, the summary."""
     from hpconfig.render.github import quarantine, render_plan_annotations
@@ -69,10 +60,12 @@ def _report(plan: Any, options: dict[str, Any], targets: dict[str, ReportTarget]
     from hpconfig.render.text import render_text
 
     context = run_context(os.environ, datetime.now(timezone.utc))
+    cwd = Path.cwd()
+    sarif_root = _repository_root(cwd)
     if "out" in targets:
         _write(targets["out"], render_json(plan), "json")
     if "sarif" in targets:
-        _write(targets["sarif"], render_sarif(plan), "json")
+        _write(targets["sarif"], render_sarif(plan, sarif_root, cwd), "json")
     if "markdown" in targets:
         _write(targets["markdown"], render_markdown(plan, context=context), "text")
     _step_summary(plan, context)
@@ -82,7 +75,7 @@ def _report(plan: Any, options: dict[str, Any], targets: dict[str, ReportTarget]
     elif output_format == "markdown":
         emit(render_markdown(plan, context=context))
     elif output_format == "sarif":
-        emit(render_sarif(plan), kind="json")
+        emit(render_sarif(plan, sarif_root, cwd), kind="json")
     elif output_format == "github":
         log_text = render_text(plan, color=False, show_unmanaged=unmanaged)
         for part, is_command in quarantine(log_text, render_plan_annotations(plan)):
@@ -99,21 +92,36 @@ def _refuse_invalid(problems: list[Any], output_format: str) -> None:
         raise InputError(problems)
     for part, is_command in diagnostics.render_github(problems):
         emit(part, kind="commands" if is_command else "text")
-    count = len(problems)
-    message(f"Error: {count} problem{'s' if count != 1 else ''} in the inputs")
+    message(f"Error: {plural(len(problems), 'problem')} in the inputs")
     raise SystemExit(ExitCode.INVALID_INPUT)
 
 
-def _plan_with(settings: Any, project: Any) -> Any:
+def _selection(patterns: tuple[str, ...], declared: Any) -> Callable[[str], bool] | None:
+    """``--controls``: shell patterns (repeated or comma-separated) over identifiers."""
+    globs = [glob.strip() for value in patterns for glob in value.split(",") if glob.strip()]
+    if not globs:
+        return None
+    unmatched = [g for g in globs if not any(fnmatch.fnmatchcase(i, g) for i in declared)]
+    if unmatched:
+        raise InputProblem(
+            f"--controls {', '.join(unmatched)}: no declared control matches; identifiers are "
+            "matched whole and case-sensitively, with * and ? as in a shell (quote them)"
+        )
+    return lambda identifier: any(fnmatch.fnmatchcase(identifier, g) for g in globs)
+
+
+def _plan_with(settings: Any, project: Any, only: Callable[[str], bool] | None = None) -> Any:
     from hpconfig.client import HyperproofClient
     from hpconfig.planning import make_plan
 
+    declared = [key for key in project.desired if only is None or only(key)]
+    of = "" if only is None else f" (of {len(project.desired)})"
     message(
-        f"hpconfig: {len(project.desired)} controls declared in {len(project.files)} files; "
-        f"reading Hyperproof at {settings.api_url} ..."
+        f"hpconfig: {plural(len(declared), 'control')}{of} declared in "
+        f"{plural(len(project.files), 'file')}; reading Hyperproof at {settings.api_url} ..."
     )
     with HyperproofClient(settings) as client:
-        return make_plan(client, project.desired, project.config)
+        return make_plan(client, project.desired, project.config, only)
 
 
 def _plan_options(function: Any) -> Any:
@@ -157,14 +165,26 @@ def _plan_options(function: Any) -> Any:
     return function
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@_plan_options
-@click.option(
+_detailed_exitcode = click.option(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 0 when in sync, 2 when the plan has changes (as Terraform).",
 )
+
+_controls_option = click.option(
+    "--controls",
+    "controls",
+    multiple=True,
+    metavar="GLOB",
+    help="Plan only the controls whose identifier matches (repeat, or separate with commas).",
+)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_plan_options
+@_detailed_exitcode
+@_controls_option
 @click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region.")
 @click.option("--api-url", help="API host root; overrides the region's.")
 @click.option("--token-url", help="OAuth token URL; overrides the region's.")
@@ -176,6 +196,7 @@ def plan(
     obj: dict[str, Any],
     paths: tuple[Path, ...],
     detailed_exitcode: bool,
+    controls: tuple[str, ...],
     region: str | None,
     api_url: str | None,
     token_url: str | None,
@@ -189,6 +210,7 @@ def plan(
 
     targets = report_targets(report)
     project = load_project(list(paths), obj["config_path"])
+    note_inputs(project, github=report["output_format"] == "github")
     if project.problems:  # checked before any network call
         _refuse_invalid(project.problems, report["output_format"])
     settings = settings_module.resolve(
@@ -200,15 +222,20 @@ def plan(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
     )
-    result = _plan_with(settings, project)
+    only = _selection(controls, project.desired)
+    result = _plan_with(settings, project, only)
     _report(result, report, targets)
-    if detailed_exitcode and result.has_changes:
-        return ExitCode.CHANGES
-    return ExitCode.OK
+    return _exit_code(result, detailed_exitcode)
+
+
+def _exit_code(result: Any, detailed_exitcode: bool) -> int:
+    return ExitCode.CHANGES if detailed_exitcode and result.has_changes else ExitCode.OK
 
 
 @cli.command()
 @_plan_options
+@_detailed_exitcode
+@_controls_option
 @click.option(
     "--seed",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -216,7 +243,14 @@ def plan(
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_obj
-def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **report: Any) -> int:
+def demo(
+    obj: dict[str, Any],
+    detailed_exitcode: bool,
+    controls: tuple[str, ...],
+    seed: Path | None,
+    paths: tuple[Path, ...],
+    **report: Any,
+) -> int:
     """Plan examples/ against the sandbox, through the real sign-in and HTTP code."""
     from hpconfig.sandbox import Sandbox, load_seed
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
@@ -225,15 +259,26 @@ def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **repo
     targets = report_targets(report)
     seed = seed or EXAMPLE_SEED
     manifests = list(paths) or [Path("examples")]
-    if not seed.is_file() or not all(p.exists() for p in manifests):
-        raise click.ClickException(
-            "the demo plans examples/ against examples/sandbox/org.json: run it from a clone of "
-            "the hpconfig repository, or give PATHS and --seed"
+    absent = [str(p) for p in (seed, *manifests) if not p.exists()]
+    if absent:
+        raise InputProblem(
+            f"{', '.join(absent)}: not found here. The demo plans examples/ against "
+            "examples/sandbox/org.json of the hpconfig repository: run it from the root of a "
+            "clone (`make demo`), or give manifest PATHS and --seed FILE"
         )
     project = load_project(manifests, obj["config_path"])
+    note_inputs(project)
     if project.problems:
         _refuse_invalid(project.problems, report["output_format"])
-    with Sandbox(load_seed(seed)) as sandbox:
+    only = _selection(controls, project.desired)
+    try:
+        sandbox_runner = Sandbox(load_seed(seed))
+    except OSError as error:
+        raise InputProblem(
+            f"cannot start the sandbox on a free loopback port: {error.strerror}; the demo "
+            "needs to listen on 127.0.0.1"
+        ) from None
+    with sandbox_runner as sandbox:
         message(f"hpconfig demo: a sandbox Hyperproof API is listening at {sandbox.api_url}")
         settings = Settings(
             api_url=sandbox.api_url,
@@ -241,9 +286,9 @@ def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **repo
             client_id=sandbox.client_id,
             secret=Secret(sandbox.client_secret),
         )
-        result = _plan_with(settings, project)
+        result = _plan_with(settings, project, only)
         sent = sandbox.requests()
     _report(result, report, targets)
     calls = ", ".join(f"{entry['method']} {entry['path']}" for entry in sent)
-    message(f"hpconfig demo: the plan made {len(sent)} requests ({calls}).")
-    return ExitCode.OK
+    message(f"hpconfig demo: the plan made {plural(len(sent), 'request')} ({calls}).")
+    return _exit_code(result, detailed_exitcode)

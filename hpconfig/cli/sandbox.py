@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from hpconfig.cli.app import cli
+from hpconfig.cli.app import InputProblem, cli
 from hpconfig.errors import ExitCode
 from hpconfig.loopback import is_loopback_host
 
@@ -101,7 +101,10 @@ def sandbox(
     try:
         runner = Sandbox(organization, state_path, host, port, latency_ms / 1000, token_lifetime)
     except OSError as error:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        raise InputProblem(
+            f"cannot listen on {host}:{port}: {error.strerror}; stop what uses that port, or "
+            "give another with --port (--port 0 picks a free one)"
+        ) from None
     for fault in fault_list:
         runner.server.faults.add(fault)
     org = runner.server.org

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from hpconfig.cli.app import cli
+from hpconfig.cli.app import cli, note_inputs, plural
 from hpconfig.cli.output import emit, message
 from hpconfig.errors import ExitCode
 from hpconfig.project import load_project
@@ -29,23 +29,21 @@ from hpconfig.schema import SCHEMA_NAMES, schema_text
 def validate(obj: dict[str, Any], paths: tuple[Path, ...], output_format: str) -> int:
     """Check manifests and the config offline; report every problem with file:line:col."""
     project = load_project(list(paths), obj["config_path"])
+    note_inputs(project)
     problems = project.problems
+    every = sorted(problems + project.warnings)
     if output_format == "json":
-        emit(
-            diagnostics.render_json(problems, len(project.files), len(project.desired)),
-            kind="json",
-        )
+        emit(diagnostics.render_json(every, len(project.files), len(project.desired)), kind="json")
     elif output_format == "github":
-        for part, is_command in diagnostics.render_github(problems):
+        for part, is_command in diagnostics.render_github(every):
             emit(part, kind="commands" if is_command else "text")
     else:
         emit(diagnostics.render_text(problems))
-    files = f"{len(project.files)} file{'s' if len(project.files) != 1 else ''}"
+    files = plural(len(project.files), "file")
     if problems:
-        count = len(problems)
-        message(f"{count} problem{'s' if count != 1 else ''} in {files}.")
+        message(f"{plural(len(problems), 'problem')} in {files}.")
         return ExitCode.INVALID_INPUT
-    message(f"{len(project.desired)} controls in {files}: valid.")
+    message(f"{plural(len(project.desired), 'control')} in {files}: valid.")
     return ExitCode.OK
 
 
