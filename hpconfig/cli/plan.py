@@ -3,87 +3,38 @@
 from __future__ import annotations
 
 import fnmatch
-import os
-import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
 
 from hpconfig import hyperproof as hp
-from hpconfig.cli.app import InputProblem, cli, log, note_inputs, plural, use_color
-from hpconfig.cli.output import Kind, emit, message
-from hpconfig.config import repository_root
+from hpconfig.cli.app import InputProblem, cli, note_inputs, plural
+from hpconfig.cli.output import emit, message
+from hpconfig.cli.reports import write_reports
 from hpconfig.errors import ExitCode, InputError
-from hpconfig.files import ReportTarget, report_targets, write_report
+from hpconfig.files import report_targets
 from hpconfig.project import load_project
 from hpconfig.render import diagnostics
 
 
-def _write(target: ReportTarget, text: str, kind: Kind) -> None:
-    if target.stream is not None:
-        emit(text, err=target.stream == "stderr", kind=kind)
-    else:
-        write_report(target, text)
+class _Seconds(click.ParamType):
+    """Seconds above 0 and at most ``maximum``: ``inf``, ``nan`` and huge values are usage
+    errors (click's FloatRange lets NaN through)."""
 
+    name = "seconds"
 
-def _step_summary(plan: Any, context: Any) -> None:
-    """Append to $GITHUB_STEP_SUMMARY when GitHub Actions sets it (capped at 1 MiB)."""
-    from hpconfig.render.markdown import STEP_SUMMARY_LIMIT, render_markdown
+    def __init__(self, maximum: float) -> None:
+        self.maximum = maximum
 
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return
-    try:
-        with open(path, "a", encoding="utf-8") as stream:
-            stream.write(render_markdown(plan, STEP_SUMMARY_LIMIT, context=context) + "\n")
-    except OSError as error:
-        log.warning("cannot append to GITHUB_STEP_SUMMARY (%s): %s", path, error.strerror)
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        from hpconfig.settings import SettingsError, parse_seconds
 
-
-def _repository_root(cwd: Path) -> Path:
-    """SARIF URIs are relative to this: GitHub's checkout, else the git top level, else here."""
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    if workspace:
-        return Path(workspace).resolve()
-    return repository_root(cwd)
-
-
-def _report(plan: Any, options: dict[str, Any], targets: dict[str, ReportTarget]) -> None:
-    """Every output asked for, from one plan: stdout, --out, --sarif, --markdown, the summary."""
-    from hpconfig.render.github import quarantine, render_plan_annotations
-    from hpconfig.render.json import render_json
-    from hpconfig.render.markdown import render_markdown, run_context
-    from hpconfig.render.sarif import render_sarif
-    from hpconfig.render.text import render_text
-
-    context = run_context(os.environ, datetime.now(timezone.utc))
-    cwd = Path.cwd()
-    sarif_root = _repository_root(cwd)
-    if "out" in targets:
-        _write(targets["out"], render_json(plan), "json")
-    if "sarif" in targets:
-        _write(targets["sarif"], render_sarif(plan, sarif_root, cwd), "json")
-    if "markdown" in targets:
-        _write(targets["markdown"], render_markdown(plan, context=context), "text")
-    _step_summary(plan, context)
-    output_format, unmanaged = options["output_format"], options["show_unmanaged"]
-    if output_format == "json":
-        emit(render_json(plan), kind="json")
-    elif output_format == "markdown":
-        emit(render_markdown(plan, context=context))
-    elif output_format == "sarif":
-        emit(render_sarif(plan, sarif_root, cwd), kind="json")
-    elif output_format == "github":
-        log_text = render_text(plan, color=False, show_unmanaged=unmanaged)
-        for part, is_command in quarantine(log_text, render_plan_annotations(plan)):
-            emit(part, kind="commands" if is_command else "text")
-    else:
-        color = options["color"]
-        paint = use_color(sys.stdout) if color is None else color
-        emit(render_text(plan, color=paint, show_unmanaged=unmanaged), color=paint)
+        try:
+            return parse_seconds(value, "the value", self.maximum)
+        except SettingsError as error:
+            self.fail(str(error).removeprefix("the value "), param, ctx)
 
 
 def _refuse_invalid(problems: list[Any], output_format: str) -> None:
@@ -168,7 +119,7 @@ def _plan_options(function: Any) -> Any:
 _detailed_exitcode = click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when in sync, 2 when the plan has changes (as Terraform).",
+    help="Exit 0 when in sync, 2 when the plan has changes or controls it could not compare.",
 )
 
 _controls_option = click.option(
@@ -189,8 +140,17 @@ _controls_option = click.option(
 @click.option("--api-url", help="API host root; overrides the region's.")
 @click.option("--token-url", help="OAuth token URL; overrides the region's.")
 @click.option("--client-id", help="The API client's id (the secret only from the environment).")
-@click.option("--connect-timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
-@click.option("--read-timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
+@click.option("--connect-timeout", type=_Seconds(300), help="Seconds to connect (default 10).")
+@click.option(
+    "--read-timeout", type=_Seconds(3600), help="Longest silence of a server, seconds (60)."
+)
+@click.option(
+    "--timeout",
+    "run_timeout",
+    type=_Seconds(86400),
+    help="Seconds the whole run may take talking to Hyperproof, retries included (600; "
+    "HPCONFIG_TIMEOUT).",
+)
 @click.pass_obj
 def plan(
     obj: dict[str, Any],
@@ -203,6 +163,7 @@ def plan(
     client_id: str | None,
     connect_timeout: float | None,
     read_timeout: float | None,
+    run_timeout: float | None,
     **report: Any,
 ) -> int:
     """Compare the manifests with Hyperproof and report the drift (read-only)."""
@@ -221,15 +182,18 @@ def plan(
         client_id=client_id,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
+        run_timeout=run_timeout,
     )
     only = _selection(controls, project.desired)
     result = _plan_with(settings, project, only)
-    _report(result, report, targets)
+    write_reports(result, report, targets)
     return _exit_code(result, detailed_exitcode)
 
 
 def _exit_code(result: Any, detailed_exitcode: bool) -> int:
-    return ExitCode.CHANGES if detailed_exitcode and result.has_changes else ExitCode.OK
+    # A declared control that could not be compared may differ: never "in sync" then.
+    changed = result.has_changes or not result.complete
+    return ExitCode.CHANGES if detailed_exitcode and changed else ExitCode.OK
 
 
 @cli.command()
@@ -288,7 +252,7 @@ def demo(
         )
         result = _plan_with(settings, project, only)
         sent = sandbox.requests()
-    _report(result, report, targets)
+    write_reports(result, report, targets)
     calls = ", ".join(f"{entry['method']} {entry['path']}" for entry in sent)
     message(f"hpconfig demo: the plan made {plural(len(sent), 'request')} ({calls}).")
     return _exit_code(result, detailed_exitcode)

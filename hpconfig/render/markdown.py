@@ -189,6 +189,14 @@ def render_markdown(
         f"{summary['unmanaged']} |",
         "",
     ]
+    if plan.not_compared:
+        count = len(plan.not_compared)
+        head[5:5] = [
+            f"> [!WARNING]\n> {count} declared control{'s' if count != 1 else ''} could not be "
+            "compared (malformed or duplicated in Hyperproof); the job's log and the JSON report "
+            "name them.",
+            "",
+        ]
     if context is not None:
         head += [context.line(), ""]
     tail: list[str] = []

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 from hpconfig import hyperproof as hp
 from hpconfig.loopback import is_loopback_host
 from hpconfig.sandbox.admin import admin_answer
-from hpconfig.sandbox.faults import Fault, FaultBook
+from hpconfig.sandbox.faults import Fault, FaultBook, reply
 from hpconfig.sandbox.oauth import token_answer
 from hpconfig.sandbox.rules import ApiProblem
 from hpconfig.sandbox.state import Client, Organization
@@ -225,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fault is not None:
                 entry.fault = fault.kind
                 entry.body_keys = _body_keys(raw, self.headers.get("Content-Type"))
-                self._fault(fault)
+                self._fault(fault, path, query)
             elif path == "/oauth/token" and method == "POST":
                 self._token(raw, entry)
             elif path.startswith("/v1/"):
@@ -241,25 +241,44 @@ class _Handler(BaseHTTPRequestHandler):
             entry.status = self._status
             self.server.record(entry)
 
-    def _fault(self, fault: Fault) -> None:
-        headers = {}
-        if fault.retry_after is not None:
-            headers["Retry-After"] = f"{fault.retry_after:g}"
-        if fault.kind == "drop":
+    def _fault(self, fault: Fault, path: str, query: dict[str, list[str]]) -> None:
+        """The one place a fault reaches the wire: ``faults.reply`` says what to write."""
+        status_filter = query.get("status", [None])[-1]
+        expand = _flag(query, "expandScopes", "expandscopes")
+        answer = reply(
+            fault,
+            path,
+            lambda: self.server.controls_body(status_filter, expand),
+            self.server.server_address[1],
+        )
+        if answer.drop:
             self.close_connection = True
-            self._status = 0
             return
-        if fault.kind == "malformed":
-            self._send(fault.http_status, b'{"id": "truncated', headers=headers)
-            return
-        if fault.kind == "html":
-            page = (
-                "<html><head><title>502 Bad Gateway</title></head>"
-                "<body><center><h1>502 Bad Gateway</h1></center></body></html>"
-            )
-            self._send(fault.http_status, page.encode(), "text/html", headers)
-            return
-        self._error(fault.http_status, fault.text, headers)
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.content_type)
+        chunked = answer.length is None
+        if chunked or answer.delay or fault.kind == "gzip-bomb":
+            self.send_header("Connection", "close")  # the client gives up mid-body
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(answer.length))
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self._status = answer.status
+        try:
+            self.wfile.flush()
+            # The body goes straight to the socket: when the client gives up (as it should on a
+            # trickle or a huge body), nothing is left in a buffer for the server to choke on.
+            for piece in answer.body:
+                if answer.delay:
+                    time.sleep(answer.delay)
+                self.connection.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            if chunked:
+                self.connection.sendall(b"0\r\n\r\n")
+        except OSError:
+            self.close_connection = True
 
     # --- OAuth ------------------------------------------------------------------------------
 
