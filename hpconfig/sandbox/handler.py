@@ -1,0 +1,191 @@
+"""One connection of the sandbox: read each request within its limits, dispatch it, answer it.
+
+Owns the plumbing between the socket and the routes: the per-request deadline (``wire``), the
+body, the split between the admin path (``admin``, after its guard), the token endpoint
+(``oauth``) and the API (``api``), faults on the wire (``send_fault``, the one place a fault
+becomes bytes) and the request log entry of each request. Every answer is JSON with the API's
+error shape unless a fault says otherwise; a sandbox bug still answers 500.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from hpconfig.sandbox.admin import admin_answer, admin_refusal
+from hpconfig.sandbox.api import api_answer, bearer
+from hpconfig.sandbox.faults import Fault
+from hpconfig.sandbox.oauth import token_answer
+from hpconfig.sandbox.requestlog import LogEntry, body_keys
+from hpconfig.sandbox.rules import ApiProblem
+from hpconfig.sandbox.wire import DeadlineReader, media_type, read_body
+
+if TYPE_CHECKING:
+    from hpconfig.sandbox.server import SandboxServer
+
+log = logging.getLogger("hpconfig.sandbox")
+
+ADMIN_PREFIX = "/_sandbox"
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body leave in one segment: unbuffered writes with Nagle on cost a delayed
+    # ACK (40 ms) per answer.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
+    server: SandboxServer
+    server_version = "hpconfig-sandbox"
+
+    def setup(self) -> None:
+        super().setup()
+        self.reader = DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self.reader, 64 * 1024)
+
+    def handle_one_request(self) -> None:
+        settings = self.server.settings
+        self.reader.arm(settings.idle_timeout, settings.request_timeout)
+        super().handle_one_request()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+        log.debug("%s %s", self.address_string(), format % args)
+
+    # --- answers ------------------------------------------------------------------------------
+
+    def send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        # The reader left the socket's timeout at what remained of the request's deadline.
+        self.connection.settimeout(self.server.settings.request_timeout)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.status = status
+
+    def send_json(self, status: int, document: Any, headers: dict[str, str] | None = None) -> None:
+        self.send(status, json.dumps(document).encode(), headers=headers)
+
+    def send_error_json(
+        self, status: int, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_json(status, {"statusCode": status, "message": message}, headers)
+
+    # --- dispatch -----------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self.dispatch("GET")
+
+    def do_POST(self) -> None:
+        self.dispatch("POST")
+
+    def do_PATCH(self) -> None:
+        self.dispatch("PATCH")
+
+    def do_PUT(self) -> None:
+        self.dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self.dispatch("DELETE")
+
+    def dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        path = url.path.rstrip("/") or "/"
+        query = parse_qs(url.query)
+        self.status = 0
+        admin = path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+        entry = LogEntry(method, path, query, "", [], 0, content_type=self.headers["Content-Type"])
+        try:
+            raw = read_body(method, self.headers, self.rfile, self.server.limits.max_body)
+        except ApiProblem as problem:
+            self.close_connection = True  # what follows on the connection cannot be framed
+            self.send_error_json(problem.status, problem.message, {"Connection": "close"})
+            if not admin:
+                entry.status = problem.status
+                self.server.request_log.record(entry)
+            return
+        if admin:
+            self.admin(method, path[len(ADMIN_PREFIX) :], raw)
+            return
+        try:
+            self.serve(method, path, query, raw, entry)
+        except ApiProblem as problem:
+            self.send_error_json(problem.status, problem.message)
+        except Exception:  # a sandbox bug must still answer, and say so
+            log.exception("sandbox error on %s %s", method, path)
+            self.send_error_json(500, "Sandbox internal error")
+        finally:
+            entry.status = self.status
+            self.server.request_log.record(entry)
+
+    def serve(
+        self, method: str, path: str, query: dict[str, list[str]], raw: bytes, entry: LogEntry
+    ) -> None:
+        entry.body_keys = body_keys(raw, self.headers["Content-Type"])
+        if self.server.settings.latency:
+            time.sleep(self.server.settings.latency)
+        fault = self.server.faults.take(method, path)
+        if fault is not None:
+            entry.fault = fault.kind
+            send_fault(self, fault)
+        elif path == "/oauth/token" and method == "POST":
+            status, document = token_answer(
+                self.server.org, self.server.settings.token_lifetime, media_type(self.headers), raw
+            )
+            self.send_json(status, document, {"Cache-Control": "no-store"})
+        elif path.startswith("/v1/"):
+            caller, entry.token = bearer(self.server.org, self.headers["Authorization"])
+            if caller is None:
+                self.send_error_json(401, "Unauthorized")
+                return
+            status, body = api_answer(self.server.org, method, path, query, raw, caller)
+            self.send(status, body)
+        else:
+            self.send_error_json(404, f"No route for {method} {path}")
+
+    def admin(self, method: str, path: str, raw: bytes) -> None:
+        refusal = admin_refusal(self.client_address[0], method, self.headers)
+        if refusal is not None:
+            self.send_error_json(*refusal)
+            return
+        try:
+            status, document = admin_answer(self.server, method, path, raw)
+        except ApiProblem as problem:
+            self.send_error_json(problem.status, problem.message)
+            return
+        self.send_json(status, document)
+
+
+def send_fault(handler: Handler, fault: Fault) -> None:
+    """The one place a fault becomes bytes on the wire (or none: ``drop``)."""
+    headers = {}
+    if fault.retry_after is not None:
+        headers["Retry-After"] = f"{fault.retry_after:g}"
+    if fault.kind == "drop":
+        handler.close_connection = True
+        handler.status = 0
+        return
+    if fault.kind == "malformed":
+        handler.send(fault.http_status, b'{"id": "truncated', headers=headers)
+        return
+    if fault.kind == "html":
+        page = (
+            "<html><head><title>502 Bad Gateway</title></head>"
+            "<body><center><h1>502 Bad Gateway</h1></center></body></html>"
+        )
+        handler.send(fault.http_status, page.encode(), "text/html", headers)
+        return
+    handler.send_error_json(fault.http_status, fault.text, headers)
