@@ -1,7 +1,13 @@
-"""`hpconfig sandbox`: the local Hyperproof API in the foreground."""
+"""`hpconfig sandbox`: the local Hyperproof API in the foreground.
+
+Owns the command's options and their checks (every number finite and in range, faults checked
+as the admin path checks them); a bad seed or ``--state`` file is an ``InputError`` (exit 3)
+raised by the sandbox itself.
+"""
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,8 +15,19 @@ from typing import Any
 import click
 
 from hpconfig.cli.app import cli
-from hpconfig.errors import ExitCode
+from hpconfig.errors import ExitCode, InputError, Location, Problem
 from hpconfig.loopback import is_loopback_host
+
+
+def _finite(low: float, high: float) -> Any:
+    """A click callback: the number is finite and within [low, high]."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise click.BadParameter(f"{value} is not a number from {low:g} to {high:g}")
+        return value
+
+    return check
 
 
 def _fault_option(text: str) -> dict[str, Any]:
@@ -53,12 +70,47 @@ def _fault_option(text: str) -> dict[str, Any]:
     help="Address to bind; anything but loopback exposes the unauthenticated admin path.",
 )
 @click.option("--port", default=8765, show_default=True, help="Port; 0 picks a free one.")
-@click.option("--latency-ms", default=0.0, show_default=True, help="Delay added to every request.")
+@click.option(
+    "--latency-ms",
+    default=0.0,
+    show_default=True,
+    callback=_finite(0, 600_000),
+    help="Delay added to every request.",
+)
 @click.option(
     "--token-lifetime",
     default=3600.0,
     show_default=True,
+    callback=_finite(0, 10 * 365 * 86400),
     help="Seconds an access token lives (expires_in).",
+)
+@click.option(
+    "--workers",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Connections served at once; more wait their turn.",
+)
+@click.option(
+    "--idle-timeout",
+    default=15.0,
+    show_default=True,
+    callback=_finite(0.001, 86400),
+    help="Seconds a kept-alive connection may wait for its next request.",
+)
+@click.option(
+    "--request-timeout",
+    default=30.0,
+    show_default=True,
+    callback=_finite(0.001, 86400),
+    help="Seconds for a request, once begun, to arrive whole (headers and body).",
+)
+@click.option(
+    "--compact-every",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="With --state: journal lines between two snapshots of the state file.",
 )
 @click.option(
     "--fault",
@@ -76,12 +128,18 @@ def sandbox(
     port: int,
     latency_ms: float,
     token_lifetime: float,
+    workers: int,
+    idle_timeout: float,
+    request_timeout: float,
+    compact_every: int,
     faults: tuple[str, ...],
 ) -> int:
     """Run the local Hyperproof API in the foreground (Ctrl-C stops it)."""
     from hpconfig.sandbox import Sandbox, generate_org, load_seed
-    from hpconfig.sandbox.faults import Fault
+    from hpconfig.sandbox.admin import fault_from_json
+    from hpconfig.sandbox.rules import ApiProblem
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
+    from hpconfig.sandbox.server import Limits, Settings
 
     if seed is None and EXAMPLE_SEED.is_file():
         seed = EXAMPLE_SEED
@@ -89,19 +147,29 @@ def sandbox(
     fault_list = []
     for text in faults:
         try:
-            fault_list.append(Fault(**_fault_option(text)))
-        except (TypeError, ValueError) as error:
-            raise click.BadParameter(str(error), param_hint="--fault") from None
+            fault_list.append(fault_from_json(_fault_option(text)))
+        except ApiProblem as problem:
+            raise click.BadParameter(problem.message, param_hint="--fault") from None
     if not is_loopback_host(host):
         click.echo(
             f"Warning: binding {host}: the sandbox's admin path (/_sandbox) has no "
             "authentication; anyone who can reach this address can change its state.",
             err=True,
         )
+    settings = Settings(
+        latency=latency_ms / 1000,
+        token_lifetime=token_lifetime,
+        idle_timeout=idle_timeout,
+        request_timeout=request_timeout,
+    )
+    limits = Limits(workers=workers, compact_every=compact_every)
     try:
-        runner = Sandbox(organization, state_path, host, port, latency_ms / 1000, token_lifetime)
+        runner = Sandbox(organization, state_path, host, port, settings=settings, limits=limits)
     except OSError as error:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        where = Location(str(error.filename) if error.filename else f"{host}:{port}")
+        raise InputError(
+            [Problem(where, "", f"cannot use it: {error.strerror or error}")]
+        ) from None
     for fault in fault_list:
         runner.server.faults.add(fault)
     org = runner.server.org

@@ -84,11 +84,10 @@ def fault_from_json(body: dict[str, Any]) -> Fault:
         if "int" in kinds and (isinstance(value, bool) or not isinstance(value, int)):
             raise ApiProblem(400, f"{name!r} must be an integer, not {value!r}")
         if "int" in kinds or "float" in kinds:
-            _number(name, value, 0, 599 if name == "status" else math.inf)
+            low, high = (100, 599) if name == "status" else (0, math.inf)  # status: HTTP's
+            _number(name, value, low, high)
         elif "str" in kinds and not isinstance(value, str):
             raise ApiProblem(400, f"{name!r} must be a string, not {value!r}")
-    if body.get("status") is not None and body["status"] < 100:
-        raise ApiProblem(400, f"'status' must be an HTTP status (100-599), not {body['status']}")
     try:
         return Fault(**body)
     except (TypeError, ValueError) as error:
