@@ -166,6 +166,10 @@ class Handler(BaseHTTPRequestHandler):
         except ApiProblem as problem:
             self.send_error_json(problem.status, problem.message)
             return
+        except Exception:  # a sandbox bug (or a full disk on reset) must still answer
+            log.exception("sandbox error on %s %s%s", method, ADMIN_PREFIX, path)
+            self.send_error_json(500, "Sandbox internal error")
+            return
         self.send_json(status, document)
 
 

@@ -126,7 +126,6 @@ class StateStore:
         self.wake = threading.Event()
         self.stopping = False
         self.thread: threading.Thread | None = None
-        self.failure: OSError | None = None
 
     def attach(self, org: Organization, seq: int = 0) -> None:
         """Write a first snapshot (folding any journal in), then journal every write; ``seq``
@@ -140,12 +139,13 @@ class StateStore:
         self.thread.start()
 
     def append(self, encoded: bytes) -> None:
-        """One write's line; under the organization's lock, so lines keep the order of writes."""
-        if self.failure is not None:
-            raise self.failure
+        """One write's line; under the organization's lock, so lines keep the order of writes.
+        An OSError (a full disk) leaves the journal as it was, and the write unanswered."""
         line = b'{"seq": %d, "control": %s}\n' % (self.seq + 1, encoded)
+        end = os.lseek(self.fd, 0, os.SEEK_END)
         written = os.write(self.fd, line)
-        if written != len(line):  # a full disk; the line is cut and must not be acknowledged
+        if written != len(line):  # a cut line would stop the next start: take it back
+            os.ftruncate(self.fd, end)
             raise OSError(f"the journal {self.journal} took {written} of {len(line)} bytes")
         self.seq += 1
         self.since_snapshot += 1
@@ -178,9 +178,8 @@ class StateStore:
                 return
             try:
                 self.compact()
-            except OSError as error:  # the next write reports it to its client
+            except OSError as error:  # the journal still holds every write; try again later
                 log.error("cannot write the state snapshot %s: %s", self.path, error)
-                self.failure = error
 
     def compact(self) -> None:
         """A snapshot of the state now, written while writers go on; then the journal shrinks."""
