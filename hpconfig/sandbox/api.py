@@ -27,7 +27,7 @@ def bearer(org: Organization, header: str | None) -> tuple[Client | None, str]:
     return client, "valid" if client else "invalid"
 
 
-def _flag(query: dict[str, list[str]], *names: str) -> bool:
+def flag(query: dict[str, list[str]], *names: str) -> bool:
     for name in names:
         if name in query:
             return query[name][-1].lower() == "true"
@@ -64,7 +64,7 @@ def api_answer(
         ("GET", "controls"): lambda: (
             200,
             org.controls_json(
-                query.get("status", [None])[-1], _flag(query, "expandScopes", "expandscopes")
+                query.get("status", [None])[-1], flag(query, "expandScopes", "expandscopes")
             ),
         ),
         ("POST", "controls"): lambda: (
@@ -72,7 +72,7 @@ def api_answer(
             org.create_control(_object(raw), caller),
         ),
         ("PUT", "controls/filter"): lambda: (200, org.filter_controls(_control_ids(raw))),
-        ("GET", "users"): lambda: (200, org.list_users(_flag(query, "includeDeactivated"))),
+        ("GET", "users"): lambda: (200, org.list_users(flag(query, "includeDeactivated"))),
         ("GET", "users/me"): lambda: (200, org.me(caller)),
     }
     key = "/".join(parts)

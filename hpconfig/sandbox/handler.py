@@ -44,6 +44,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.rfile.close()  # the base's reader has no deadline; this one takes its place
         self.reader = DeadlineReader(self.connection)
         self.rfile = io.BufferedReader(self.reader, 64 * 1024)
 
@@ -140,7 +141,7 @@ class Handler(BaseHTTPRequestHandler):
         fault = self.server.faults.take(method, path)
         if fault is not None:
             entry.fault = fault.kind
-            send_fault(self, fault)
+            send_fault(self, fault, path, query)
         elif path == "/oauth/token" and method == "POST":
             status, document = token_answer(
                 self.server.org, self.server.settings.token_lifetime, media_type(self.headers), raw
@@ -173,8 +174,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(status, document)
 
 
-def send_fault(handler: Handler, fault: Fault) -> None:
-    """The one place a fault becomes bytes on the wire (or none: ``drop``)."""
+def send_fault(handler: Handler, fault: Fault, path: str, query: dict[str, list[str]]) -> None:
+    """The one place a fault becomes bytes on the wire (or none: ``drop``); ``path`` and
+    ``query`` are the request's, for faults that answer with the real data made hostile."""
     headers = {}
     if fault.retry_after is not None:
         headers["Retry-After"] = f"{fault.retry_after:g}"

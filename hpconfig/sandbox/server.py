@@ -145,6 +145,10 @@ class SandboxServer(HTTPServer):
 
     # --- shared state -------------------------------------------------------------------------
 
+    def controls_body(self, status: str | None, expand: bool) -> bytes:
+        """The list answer as the API sends it (faults that alter the real list start here)."""
+        return self.org.controls_json(status, expand)
+
     def reset(self) -> None:
         with self.org.lock:
             self.org.load(self.seed)
