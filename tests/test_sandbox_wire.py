@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -205,3 +208,39 @@ def test_connections_share_a_bounded_pool_of_workers(example_seed: dict[str, Any
             for sock in quiet:
                 sock.close()
     assert len(workers_alive()) == before  # stopping the sandbox ends its workers
+
+
+CANARY = "CANARY-5b1e-never-print-me"
+
+
+def test_a_secret_sent_in_any_framing_never_reaches_answers_logs_or_state(
+    example_seed: dict[str, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="hpconfig")
+    form = f"grant_type=client_credentials&client_id=sandbox-ci-client&client_secret={CANARY}"
+    body = form.encode()
+    requests_sent = [
+        form_request(body, b"Content-Length: %d\r\n" % len(body)),
+        form_request(
+            b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body), b"Transfer-Encoding: chunked\r\n"
+        ),
+        form_request(body, b"Content-Length: -1\r\n"),
+        form_request(body, b""),
+        form_request(b"zz\r\n" + body, b"Transfer-Encoding: chunked\r\n"),
+        b"PATCH /v1/controls/x HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+        + body
+        + b"\r\nContent-Length: %d\r\n\r\n" % (len(body) + 13)
+        + b'{"notes": "'
+        + body
+        + b'"}',
+        b"POST /_sandbox/faults HTTP/1.1\r\nHost: evil.example\r\nContent-Type: application/json"
+        b"\r\nContent-Length: %d\r\n\r\n" % (len(body) + 4) + b'["' + body + b'"]',
+    ]
+    state_file = tmp_path / "org.json"
+    with Sandbox(example_seed, state_path=state_file) as sandbox:
+        answers = [exchange(sandbox, request + CLOSE) for request in requests_sent]
+        log = json.dumps(sandbox.requests())
+    assert statuses(answers[0]) == [401, 401]  # a wrong secret, then the closing request
+    for text in (*[a.decode("latin-1") for a in answers], log, caplog.text):
+        assert CANARY not in text
+    assert all(CANARY not in path.read_text() for path in tmp_path.iterdir())
