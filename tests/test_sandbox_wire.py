@@ -244,3 +244,21 @@ def test_a_secret_sent_in_any_framing_never_reaches_answers_logs_or_state(
     for text in (*[a.decode("latin-1") for a in answers], log, caplog.text):
         assert CANARY not in text
     assert all(CANARY not in path.read_text() for path in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("request_line", "status"),
+    [
+        (b"GET /?client_secret=" + CANARY.encode() + b" HTTP/1.1 and more\r\n", 400),
+        (b"BREW /v1/controls?client_secret=" + CANARY.encode() + b" HTTP/1.1\r\n", 501),
+        (b"GET /" + b"x" * 70_000 + b" HTTP/1.1\r\n", 414),
+        (b"GET /v1/controls HTTP/1.1\r\n" + b"X-Long: " + b"y" * 70_000 + b"\r\n", 431),
+    ],
+)
+def test_requests_the_server_cannot_parse_get_a_json_answer_that_echoes_nothing(
+    sandbox: Sandbox, request_line: bytes, status: int
+) -> None:
+    answer = exchange(sandbox, request_line + b"Host: 127.0.0.1\r\n\r\n")
+    assert statuses(answer) == [status]
+    assert b'"statusCode": %d' % status in answer
+    assert CANARY.encode() not in answer and b"xxxx" not in answer

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import time
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -55,6 +56,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
         log.debug("%s %s", self.address_string(), format % args)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The base class's own refusals (a malformed request line, an unknown method, headers
+        too long) in the API's JSON shape, without the request line the base would echo back:
+        it may hold a secret."""
+        self.close_connection = True
+        self.command = self.command or "GET"  # a HEAD request still gets no body
+        self.request_version = "HTTP/1.1"  # the base leaves 0.9 (no status line) on a bad line
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "Error"
+        self.send_error_json(code, phrase, {"Connection": "close"})
 
     # --- answers ------------------------------------------------------------------------------
 
