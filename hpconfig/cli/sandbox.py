@@ -61,7 +61,8 @@ def _fault_option(text: str) -> dict[str, Any]:
     "--state",
     "state_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Keep the organization in this file across runs (written atomically).",
+    help="Keep the organization in this file (and FILE.journal) across runs; every "
+    "acknowledged write survives a killed sandbox.",
 )
 @click.option(
     "--host",
