@@ -16,7 +16,7 @@ import requests
 from click.testing import CliRunner, Result
 
 from hpconfig.cli import cli
-from hpconfig.sandbox import Sandbox, state
+from hpconfig.sandbox import Sandbox, state, store
 from hpconfig.sandbox.server import Limits
 from tests.test_sandbox_api import token
 from tests.test_sandbox_behaviour import get_controls, patch_notes
@@ -282,3 +282,31 @@ def test_a_list_renders_outside_the_lock_so_writers_do_not_wait(
     reader.join()
     assert len(listed[0]) == 39  # the list as it was when it began
     assert notes_by_id(hpconfig_sandbox)[control] == "written meanwhile"
+
+
+def test_a_write_the_disk_cannot_take_is_refused_and_leaves_no_cut_line(
+    example_seed: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state_file = tmp_path / "org.json"
+    real_write = os.write
+    full = threading.Event()
+
+    def write(fd: int, data: bytes) -> int:  # a disk that fills up half-way through a line
+        if full.is_set() and fd == sandbox.server.store.fd:  # type: ignore[union-attr]
+            return real_write(fd, data[: len(data) // 2])
+        return real_write(fd, data)
+
+    with Sandbox(example_seed, state_path=state_file) as sandbox:
+        monkeypatch.setattr(store.os, "write", write)
+        bearer = token(sandbox)
+        control = sandbox.state()["controls"][0]["id"]
+        assert patch_notes(sandbox, bearer, control, "first").status_code == 200
+        full.set()
+        assert patch_notes(sandbox, bearer, control, "second").status_code == 500
+        full.clear()
+        assert notes_by_id(sandbox)[control] == "first"
+        journal = (tmp_path / "org.json.journal").read_bytes()
+        assert journal.endswith(b"\n") and all(json.loads(line) for line in journal.splitlines())
+        assert patch_notes(sandbox, bearer, control, "third").status_code == 200
+    with Sandbox(example_seed, state_path=state_file) as again:
+        assert notes_by_id(again)[control] == "third"
