@@ -139,6 +139,8 @@ class Handler(BaseHTTPRequestHandler):
             self.serve(method, path, query, raw, entry)
         except ApiProblem as problem:
             self.send_error_json(problem.status, problem.message)
+        except (ConnectionError, TimeoutError):  # the client left or stopped reading: no news
+            self.close_connection = True
         except Exception:  # a sandbox bug must still answer, and say so
             log.exception("sandbox error on %s %s", method, path)
             self.send_error_json(500, "Sandbox internal error")
