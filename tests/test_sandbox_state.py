@@ -310,3 +310,26 @@ def test_a_write_the_disk_cannot_take_is_refused_and_leaves_no_cut_line(
         assert patch_notes(sandbox, bearer, control, "third").status_code == 200
     with Sandbox(example_seed, state_path=state_file) as again:
         assert notes_by_id(again)[control] == "third"
+
+
+def test_sigterm_stops_the_command_cleanly_with_its_state_folded_in(tmp_path: Path) -> None:
+    state_file = tmp_path / "org.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hpconfig", "sandbox", "--port", "0", "--state", str(state_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        assert (tmp_path / "org.json.journal").exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "sandbox stopped" in err and "Traceback" not in err
+    assert not (tmp_path / "org.json.journal").exists()
+    assert len(json.loads(state_file.read_text())["controls"]) == 40

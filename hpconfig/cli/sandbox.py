@@ -8,6 +8,7 @@ raised by the sandbox itself.
 from __future__ import annotations
 
 import math
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -173,23 +174,31 @@ def sandbox(
         ) from None
     for fault in fault_list:
         runner.server.faults.add(fault)
-    org = runner.server.org
-    click.echo(
-        f"# hpconfig sandbox: {len(org.controls)} controls, {len(org.users)} users"
-        + (f", state in {state_path}" if state_path else "")
-        + ". Ctrl-C stops it.",
-        err=True,
-    )
-    click.echo(f"export HYPERPROOF_API_URL={runner.api_url}")
-    click.echo(f"export HYPERPROOF_TOKEN_URL={runner.token_url}")
-    click.echo(f"export HYPERPROOF_CLIENT_ID={runner.client_id}")
-    # the sandbox's own made-up secret, from the seed: printing it is the point
-    click.echo(f"export HYPERPROOF_CLIENT_SECRET={runner.client_secret}")
-    sys.stdout.flush()
+    # `docker stop` and CI runners send SIGTERM: stop as cleanly as on Ctrl-C (the journal
+    # folded into the snapshot), not in the middle of everything.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
+        org = runner.server.org
+        click.echo(
+            f"# hpconfig sandbox: {len(org.controls)} controls, {len(org.users)} users"
+            + (f", state in {state_path}" if state_path else "")
+            + ". Ctrl-C stops it.",
+            err=True,
+        )
+        click.echo(f"export HYPERPROOF_API_URL={runner.api_url}")
+        click.echo(f"export HYPERPROOF_TOKEN_URL={runner.token_url}")
+        click.echo(f"export HYPERPROOF_CLIENT_ID={runner.client_id}")
+        # the sandbox's own made-up secret, from the seed: printing it is the point
+        click.echo(f"export HYPERPROOF_CLIENT_SECRET={runner.client_secret}")
+        sys.stdout.flush()
         runner.server.serve_forever()
     except KeyboardInterrupt:
         click.echo("# sandbox stopped", err=True)
     finally:
         runner.server.server_close()
     return ExitCode.OK
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean stop
+    raise KeyboardInterrupt
