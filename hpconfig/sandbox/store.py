@@ -16,6 +16,7 @@ one. It must not know HTTP.
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
@@ -40,7 +41,7 @@ def journal_path(path: Path) -> Path:
 def remove_temporaries(path: Path) -> list[Path]:
     """Delete what ``write_atomically`` leaves behind when killed (``.FILE.xxxx``)."""
     removed = []
-    for leftover in path.parent.glob(f".{path.name}.*"):
+    for leftover in path.parent.glob(glob.escape(f".{path.name}.") + "*"):
         if leftover.is_file() and not leftover.is_symlink():
             leftover.unlink(missing_ok=True)
             removed.append(leftover)
