@@ -262,3 +262,16 @@ def test_requests_the_server_cannot_parse_get_a_json_answer_that_echoes_nothing(
     assert statuses(answer) == [status]
     assert b'"statusCode": %d' % status in answer
     assert CANARY.encode() not in answer and b"xxxx" not in answer
+
+
+def test_connections_beyond_the_queue_are_closed_at_once(example_seed: dict[str, Any]) -> None:
+    settings = Settings(idle_timeout=30)
+    limits = Limits(workers=1, queued=2)
+    with Sandbox(example_seed, settings=settings, limits=limits) as sandbox:
+        held = [connect(sandbox) for _ in range(3)]  # one served, two waiting
+        try:
+            with connect(sandbox) as extra:
+                assert extra.recv(1) == b""  # closed without waiting for the idle timeout
+        finally:
+            for sock in held:
+                sock.close()

@@ -3,8 +3,9 @@
 Owns the lifecycle (start from a seed or a ``--state`` file, reset, close) and the objects every
 connection shares: the organization, its ``StateStore``, the fault book, the request log and the
 settings. Connections are served by at most ``workers`` threads (started as needed, reused);
-more connections wait in a queue instead of each taking a thread, and the handler's deadlines
-free a worker that a client holds idle or half-sent. Routing and the wire are in ``handler``.
+more connections wait in a queue (of at most ``queued``; beyond it they are closed) instead of
+each taking a thread, and the handler's deadlines free a worker that a client holds idle or
+half-sent. Routing and the wire are in ``handler``.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Limits:
     """What is fixed when the sandbox starts."""
 
     workers: int = DEFAULT_WORKERS
+    queued: int = 1024  # connections waiting for a worker; more are closed at once
     max_body: int = MAX_BODY
     log_entries: int = DEFAULT_LOG_LIMIT
     compact_every: int = 1000  # journal lines between two snapshots of the state file
@@ -89,6 +91,9 @@ class SandboxServer(HTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self.pool_lock:
+            if -self.idle >= self.limits.queued:  # a flood of connections must not exhaust fds
+                self.shutdown_request(request)
+                return
             if self.idle <= 0 and len(self.workers) < self.limits.workers:
                 worker = threading.Thread(
                     target=self._work, name=f"hpconfig-sandbox-worker-{len(self.workers)}"
