@@ -196,14 +196,16 @@ def writes(args: argparse.Namespace, seed: dict[str, Any]) -> None:
 def memory(args: argparse.Namespace, seed: dict[str, Any], ids: list[str], state: Path) -> None:
     with Sandbox(seed, state_path=state) as sandbox:
         writes_per_second(sandbox, ids, args.writers, args.writes)
-        start = rss_mb()
+        resident = [rss_mb()]
         for _ in range(args.rounds):
             writes_per_second(sandbox, ids, args.writers, args.writes)
+            resident.append(rss_mb())
         journal = state.with_name(state.name + ".journal")
         print(
-            f"memory over {args.rounds * args.writes:,} more writes with --state: "
-            f"{start:.0f} MB -> {rss_mb():.0f} MB; request log "
-            f"{len(sandbox.server.request_log.entries):,} entries (a ring), journal "
+            f"memory over {args.rounds * args.writes:,} more writes with --state, after each "
+            f"{args.writes:,}: {', '.join(f'{mb:.0f}' for mb in resident)} MB; request log "
+            f"{len(sandbox.server.request_log.entries):,} entries (a ring of "
+            f"{sandbox.server.request_log.entries.maxlen:,}), journal "
             f"{journal.stat().st_size / 1e6:.1f} MB (compacted), "
             f"{len(sandbox.server.org.tokens)} live tokens"
         )
@@ -228,7 +230,7 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=2_000, help="per measurement")
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--readers", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=5, help="of --writes, for memory")
+    parser.add_argument("--rounds", type=int, default=8, help="of --writes, for memory")
     args = parser.parse_args()
     seed = generate_org(args.controls, args.users)
     lists(args, seed)
