@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 from hpconfig.cli import cli
 from hpconfig.sandbox import Sandbox, state, store
 from hpconfig.sandbox.server import Limits
+from hpconfig.sandbox.store import read_state
 from tests.test_sandbox_api import token
 from tests.test_sandbox_behaviour import get_controls, patch_notes
 
@@ -333,3 +334,22 @@ def test_sigterm_stops_the_command_cleanly_with_its_state_folded_in(tmp_path: Pa
     assert "sandbox stopped" in err and "Traceback" not in err
     assert not (tmp_path / "org.json.journal").exists()
     assert len(json.loads(state_file.read_text())["controls"]) == 40
+
+
+def test_a_reset_is_what_the_state_files_hold_after_it(
+    example_seed: dict[str, Any], tmp_path: Path
+) -> None:
+    state_file = tmp_path / "org.json"
+    with Sandbox(example_seed, state_path=state_file, limits=Limits(compact_every=3)) as sandbox:
+        bearer = token(sandbox)
+        controls = [c["id"] for c in sandbox.state()["controls"]]
+        for index, control in enumerate(controls[:10]):
+            patch_notes(sandbox, bearer, control, f"before the reset {index}")
+        sandbox.reset()
+        bearer = token(sandbox)
+        patch_notes(sandbox, bearer, controls[0], "after the reset")
+        # what a restart would read if the sandbox were killed now
+        held = read_state(state_file, {})
+    notes = {c["id"]: c["notes"] for c in held["controls"]}
+    seed_notes = {c["id"]: c["notes"] for c in example_seed["controls"]}
+    assert notes == {**seed_notes, controls[0]: "after the reset"}

@@ -155,10 +155,10 @@ class SandboxServer(HTTPServer):
         return self.org.controls_json(status, expand)
 
     def reset(self) -> None:
-        with self.org.lock:
+        if self.store is not None:
+            self.store.reload(lambda: self.org.load(self.seed))
+        else:
             self.org.load(self.seed)
-            if self.store is not None:
-                self.store.snapshot()
         self.org.revoke_tokens()
         self.faults.clear()
         self.request_log.clear()

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,9 @@ class StateStore:
         self.fd = -1
         self.org: Organization | None = None
         self.wake = threading.Event()
+        # Held through a whole compaction, and taken before the organization's lock: a reset's
+        # snapshot must not be overwritten by an older one that was being written meanwhile.
+        self.snapshots = threading.Lock()
         self.stopping = False
         self.thread: threading.Thread | None = None
 
@@ -159,6 +163,7 @@ class StateStore:
         assert self.org is not None
         write_atomically(self.path, _snapshot_text(self.org.header(), self._controls(), self.seq))
         self._restart_journal(b"")
+        self.since_snapshot = 0
 
     def _controls(self) -> list[bytes]:
         assert self.org is not None
@@ -185,15 +190,23 @@ class StateStore:
     def compact(self) -> None:
         """A snapshot of the state now, written while writers go on; then the journal shrinks."""
         assert self.org is not None
-        with self.org.lock:
-            header, controls, seq = self.org.header(), self._controls(), self.seq
-            offset = os.lseek(self.fd, 0, os.SEEK_END)
-        write_atomically(self.path, _snapshot_text(header, controls, seq))
-        with self.org.lock:
-            with open(self.journal, "rb") as stream:
-                stream.seek(offset)
-                newer = stream.read()
-            self._restart_journal(newer)
+        with self.snapshots:
+            with self.org.lock:
+                header, controls, seq = self.org.header(), self._controls(), self.seq
+                offset = os.lseek(self.fd, 0, os.SEEK_END)
+            write_atomically(self.path, _snapshot_text(header, controls, seq))
+            with self.org.lock:
+                with open(self.journal, "rb") as stream:
+                    stream.seek(offset)
+                    newer = stream.read()
+                self._restart_journal(newer)
+
+    def reload(self, load: Callable[[], None]) -> None:
+        """Replace the organization (``load`` does) and snapshot it at once (a reset)."""
+        assert self.org is not None
+        with self.snapshots, self.org.lock:
+            load()
+            self.snapshot()
 
     def close(self) -> None:
         """Stop the compactor and leave one whole snapshot and an empty journal."""
