@@ -109,10 +109,9 @@ def _fault_option(text: str) -> dict[str, Any]:
 )
 @click.option(
     "--compact-every",
-    default=1000,
-    show_default=True,
     type=click.IntRange(1, 10_000_000),
-    help="With --state: journal lines between two snapshots of the state file.",
+    help="With --state: journal lines between two snapshots of the state file "
+    "(default: as many as there are controls, at least 1000).",
 )
 @click.option(
     "--fault",
@@ -133,7 +132,7 @@ def sandbox(
     workers: int,
     idle_timeout: float,
     request_timeout: float,
-    compact_every: int,
+    compact_every: int | None,
     faults: tuple[str, ...],
 ) -> int:
     """Run the local Hyperproof API in the foreground (Ctrl-C stops it)."""

@@ -53,7 +53,7 @@ class Limits:
     queued: int = 1024  # connections waiting for a worker; more are closed at once
     max_body: int = MAX_BODY
     log_entries: int = DEFAULT_LOG_LIMIT
-    compact_every: int = 1000  # journal lines between two snapshots of the state file
+    compact_every: int | None = None  # journal lines between snapshots; None: one per control
 
 
 class SandboxServer(HTTPServer):

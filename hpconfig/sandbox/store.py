@@ -1,17 +1,17 @@
 """The ``--state`` file: the organization kept on disk across runs, fast and crash-safe.
 
-Owns two files beside each other: the snapshot ``FILE`` (the organization as a seed, compact
-JSON, written atomically) and the journal ``FILE.journal`` (one line per write: a sequence number
-and the control as written). A write appends its line with one ``os.write`` *before* the sandbox
-answers it, so a killed sandbox has every write it acknowledged on disk; nothing is re-encoded,
-since the line is the control's cached API JSON. Now and then (``compact_every`` writes) a
-background thread writes a new snapshot from the same cached bytes and drops the journal lines
-it covers; at start the journal is replayed over the snapshot (lines the snapshot already holds,
-after a kill between the two steps, are skipped by their sequence number; a last line cut short
-by a kill was never acknowledged and is dropped), temporary files a killed process left are
-removed, and a corrupt snapshot or journal is an ``InputError`` naming the file, line and
-problem. A power cut may lose the writes since the last snapshot: lines are not fsynced one by
-one. It must not know HTTP.
+Owns two files beside each other: the snapshot ``FILE`` (the organization as a seed, compact JSON,
+written atomically) and the journal ``FILE.journal`` (one line per write: a sequence number and the
+control as written). A write appends its line with one ``os.write`` *before* the sandbox answers it,
+so a killed sandbox has every write it acknowledged on disk; nothing is re-encoded, since the line
+is the control's cached API JSON. Now and then (``compact_every`` writes; by default as many as
+there are controls, so that a snapshot costs about as much as the lines it folds in) a background
+thread writes a new snapshot from the same cached bytes and drops the journal lines it covers; at
+start the journal is replayed over the snapshot (lines the snapshot already holds, after a kill
+between the two steps, are skipped by their sequence number; a last line cut short by a kill was
+never acknowledged and is dropped), temporary files a killed process left are removed, and a corrupt
+snapshot or journal is an ``InputError`` naming the file, line and problem. A power cut may lose the
+writes since the last snapshot: lines are not fsynced one by one. It must not know HTTP.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from hpconfig.sandbox.state import Organization
 log = logging.getLogger("hpconfig.sandbox")
 
 SEQ_KEY = "journalSeq"  # in the snapshot: the last journal line it includes
+MIN_COMPACT_EVERY = 1000  # journal lines between snapshots, at the least, by default
 
 
 def journal_path(path: Path) -> Path:
@@ -117,7 +118,7 @@ def _journal_line(journal: Path, number: int, line: bytes) -> tuple[int, dict[st
 class StateStore:
     """Keeps one organization in ``path``; ``attach`` it, and ``close`` it after the last write."""
 
-    def __init__(self, path: Path, compact_every: int = 1000) -> None:
+    def __init__(self, path: Path, compact_every: int | None = None) -> None:
         self.path = path
         self.journal = journal_path(path)
         self.compact_every = compact_every
@@ -154,7 +155,10 @@ class StateStore:
             raise OSError(f"the journal {self.journal} took {written} of {len(line)} bytes")
         self.seq += 1
         self.since_snapshot += 1
-        if self.since_snapshot >= self.compact_every:
+        every = self.compact_every or max(
+            MIN_COMPACT_EVERY, len(self.org.controls) if self.org else 0
+        )
+        if self.since_snapshot >= every:
             self.since_snapshot = 0
             self.wake.set()
 
