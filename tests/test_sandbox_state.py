@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -216,6 +217,7 @@ def test_a_bad_seed_is_a_located_input_error(tmp_path: Path, seed: bytes, words:
         ("--token-lifetime", "inf"),
         ("--request-timeout", "0"),
         ("--workers", "0"),
+        ("--port", "70000"),
         ("--fault", "rate-limit,retry_after=nan"),
         ("--fault", "rate-limit,count=-2"),
     ],
@@ -353,3 +355,12 @@ def test_a_reset_is_what_the_state_files_hold_after_it(
     notes = {c["id"]: c["notes"] for c in held["controls"]}
     seed_notes = {c["id"]: c["notes"] for c in example_seed["controls"]}
     assert notes == {**seed_notes, controls[0]: "after the reset"}
+
+
+def test_a_port_in_use_is_an_input_error_not_a_crash() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["sandbox", "--port", str(port)], catch_exceptions=False)
+    assert result.exit_code == 3, result.output
+    assert f"127.0.0.1:{port}: cannot use it" in result.output
+    assert "Traceback" not in result.output

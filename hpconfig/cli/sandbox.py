@@ -71,7 +71,13 @@ def _fault_option(text: str) -> dict[str, Any]:
     show_default=True,
     help="Address to bind; anything but loopback exposes the unauthenticated admin path.",
 )
-@click.option("--port", default=8765, show_default=True, help="Port; 0 picks a free one.")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port; 0 picks a free one.",
+)
 @click.option(
     "--latency-ms",
     default=0.0,
