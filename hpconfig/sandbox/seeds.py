@@ -3,7 +3,8 @@
 A seed is JSON in the API's own shapes: ``organization``, ``users`` (as ``GET /v1/users``
 answers), ``clients`` (``clientId``, ``clientSecret``, ``userId``: the user the API records as
 the actor of the client's changes) and ``controls`` (as ``GET /v1/controls`` answers, owners as
-user objects). It must not know HTTP.
+user objects). ``load_seed`` checks every type the sandbox relies on, so that a bad file is an
+``InputError`` naming the file and the JSON path, never a crash. It must not know HTTP.
 """
 
 from __future__ import annotations
