@@ -17,7 +17,7 @@ import requests
 from click.testing import CliRunner, Result
 
 from hpconfig.cli import cli
-from hpconfig.sandbox import Sandbox, state, store
+from hpconfig.sandbox import Sandbox, state, store, tokens
 from hpconfig.sandbox.server import Limits
 from hpconfig.sandbox.store import read_state
 from tests.test_sandbox_api import token
@@ -240,7 +240,7 @@ def test_tokens_expire_out_of_memory(hpconfig_sandbox: Sandbox) -> None:
 def test_live_tokens_are_capped_oldest_first(
     hpconfig_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(state, "MAX_TOKENS", 3)
+    monkeypatch.setattr(tokens, "MAX_TOKENS", 3)
     issued = [token(hpconfig_sandbox) for _ in range(5)]
     assert len(hpconfig_sandbox.server.org.tokens) == 3
     assert get_controls(hpconfig_sandbox, issued[0]).status_code == 401

@@ -5,7 +5,7 @@ Thread-safe: one lock around every read-modify-write, so concurrent writers lose
 A write never changes a stored control in place: it publishes a new dict, so a list can take the
 controls under the lock in a moment and render them outside it. Each control's API JSON is kept
 encoded (rendered once per version of the control), so a list is a join of cached bytes, and the
-state file and its journal (``store``) reuse the same bytes. Tokens expire out of memory. It
+state file and its journal (``store``) reuse the same bytes. Tokens are kept in ``tokens``. It
 must not know HTTP (``handler`` does) or files (``store`` does).
 """
 
@@ -15,7 +15,6 @@ import copy
 import json
 import secrets
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any
 
 from hpconfig import hyperproof as hp
 from hpconfig.sandbox.rules import ApiProblem, check_fields, validated_changes
+from hpconfig.sandbox.tokens import TokenBook
 
 # Control fields stored as a user id and answered as a user object.
 _USER_FIELDS = ("owner", "createdBy", "updatedBy")
@@ -37,7 +37,6 @@ _USER_OBJECT_KEYS = (
     "roleIds",
     "state",
 )
-MAX_TOKENS = 10_000  # live tokens kept; the oldest goes first beyond this
 # The list answers cached whole, per version of the organization; any other status is rendered
 # each time, so that odd query values cannot fill memory.
 _CACHED_STATUSES = (hp.STATUS_ACTIVE, "archived")
@@ -64,7 +63,7 @@ class Organization:
     def __init__(self, seed: dict[str, Any]) -> None:
         self.lock = threading.RLock()
         self.version = 0  # bumped by every write; keys the cached list answers
-        self.tokens: dict[str, tuple[Client, float]] = {}
+        self.tokens: TokenBook[Client] = TokenBook()
         # id → (the stored dict, its API JSON); valid while that very dict is the stored one
         self._encoded: dict[str, tuple[dict[str, Any], bytes]] = {}
         self._lists: dict[tuple[str, bool], bytes] = {}
@@ -136,39 +135,19 @@ class Organization:
     # --- tokens -----------------------------------------------------------------------------
 
     def issue_token(self, client_id: str, client_secret: str, lifetime: float) -> str:
-        with self.lock:
-            client = self.clients.get(client_id)
-            if client is None or not secrets.compare_digest(
-                client.client_secret.encode(), client_secret.encode()
-            ):
-                raise ApiProblem(401, "invalid_client")
-            token = "eyJ" + secrets.token_urlsafe(32)  # opaque; looks like a JWT, as Hyperproof's
-            now = time.monotonic()
-            self.tokens = {t: e for t, e in self.tokens.items() if e[1] > now}
-            while len(self.tokens) >= MAX_TOKENS:
-                del self.tokens[next(iter(self.tokens))]
-            self.tokens[token] = (client, now + lifetime)
-            return token
+        client = self.clients.get(client_id)
+        if client is None or not secrets.compare_digest(
+            client.client_secret.encode(), client_secret.encode()
+        ):
+            raise ApiProblem(401, "invalid_client")
+        return self.tokens.issue(client, lifetime)
 
     def caller(self, token: str | None) -> Client | None:
         """The client a bearer token belongs to, or None when missing, unknown or expired."""
-        if not token:
-            return None
-        with self.lock:
-            entry = self.tokens.get(token)
-            if entry is None:
-                return None
-            client, expires = entry
-            if time.monotonic() >= expires:
-                del self.tokens[token]
-                return None
-            return client
+        return self.tokens.holder(token)
 
     def revoke_tokens(self) -> int:
-        with self.lock:
-            count = len(self.tokens)
-            self.tokens.clear()
-            return count
+        return self.tokens.revoke()
 
     # --- reads ------------------------------------------------------------------------------
 
