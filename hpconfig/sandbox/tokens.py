@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 MAX_TOKENS = 10_000
@@ -25,6 +26,11 @@ class TokenBook(Generic[Holder]):
 
     def __len__(self) -> int:
         return len(self.live)
+
+    def __iter__(self) -> Iterator[str]:
+        """The live tokens (tests look for them in what a client printed)."""
+        with self.lock:
+            return iter(list(self.live))
 
     def issue(self, holder: Holder, lifetime: float) -> str:
         token = "eyJ" + secrets.token_urlsafe(32)  # opaque; looks like a JWT, as Hyperproof's
