@@ -17,6 +17,7 @@ import requests
 from click.testing import CliRunner, Result
 
 from hpconfig.cli import cli
+from hpconfig.errors import InputError
 from hpconfig.sandbox import Sandbox, state, store, tokens
 from hpconfig.sandbox.server import Limits
 from hpconfig.sandbox.store import read_state
@@ -364,3 +365,20 @@ def test_a_port_in_use_is_an_input_error_not_a_crash() -> None:
     assert result.exit_code == 3, result.output
     assert f"127.0.0.1:{port}: cannot use it" in result.output
     assert "Traceback" not in result.output
+
+
+def test_one_state_file_serves_one_sandbox_at_a_time(
+    example_seed: dict[str, Any], tmp_path: Path
+) -> None:
+    state_file = tmp_path / "org.json"
+    with Sandbox(example_seed, state_path=state_file) as first:
+        bearer = token(first)
+        patch_notes(first, bearer, first.state()["controls"][0]["id"], "by the first")
+        with pytest.raises(InputError) as refused:
+            Sandbox(example_seed, state_path=state_file)
+        assert "in use by another sandbox" in str(refused.value.problems[0])
+        result = run_sandbox("--state", str(state_file))
+        assert result.exit_code == 3 and "org.json.lock is locked" in result.output
+        assert "by the first" in (tmp_path / "org.json.journal").read_text()  # left alone
+    with Sandbox(example_seed, state_path=state_file) as second:  # free once the first stopped
+        assert "by the first" in json.dumps(second.state())

@@ -25,7 +25,7 @@ from hpconfig.sandbox.faults import FaultBook
 from hpconfig.sandbox.handler import ADMIN_PREFIX, Handler
 from hpconfig.sandbox.requestlog import DEFAULT_LOG_LIMIT, RequestLog
 from hpconfig.sandbox.state import Organization
-from hpconfig.sandbox.store import SEQ_KEY, StateStore, read_state
+from hpconfig.sandbox.store import SEQ_KEY, StateStore
 from hpconfig.sandbox.wire import MAX_BODY
 
 __all__ = ["ADMIN_PREFIX", "Limits", "SandboxServer", "Settings"]
@@ -74,7 +74,7 @@ class SandboxServer(HTTPServer):
         if self.limits.workers < 1:
             raise ValueError("the sandbox needs at least one worker")
         self.store = StateStore(state_path, self.limits.compact_every) if state_path else None
-        start = read_state(state_path, seed) if state_path else seed
+        start = self.store.open(seed) if self.store else seed
         self.org = Organization(start)
         self.faults = FaultBook()
         self.request_log = RequestLog(self.limits.log_entries)
@@ -83,7 +83,12 @@ class SandboxServer(HTTPServer):
         self.workers: list[threading.Thread] = []
         self.idle = 0
         self.connections: set[socket.socket] = set()
-        super().__init__(address, Handler)
+        try:
+            super().__init__(address, Handler)
+        except BaseException:
+            if self.store is not None:
+                self.store.release()
+            raise
         if self.store is not None:
             self.store.attach(self.org, start.get(SEQ_KEY, 0))
 

@@ -11,7 +11,8 @@ start the journal is replayed over the snapshot (lines the snapshot already hold
 between the two steps, are skipped by their sequence number; a last line cut short by a kill was
 never acknowledged and is dropped), temporary files a killed process left are removed, and a corrupt
 snapshot or journal is an ``InputError`` naming the file, line and problem. A power cut may lose the
-writes since the last snapshot: lines are not fsynced one by one. It must not know HTTP.
+writes since the last snapshot: lines are not fsynced one by one. ``claim`` locks ``FILE.lock``,
+so that two sandboxes never share the files. It must not know HTTP.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from hpconfig.errors import InputError, Location, Problem
+
+try:
+    import fcntl
+except ImportError:  # Windows: one sandbox per state file is then the user's to keep
+    fcntl = None  # type: ignore[assignment]
 from hpconfig.files import write_atomically
 from hpconfig.sandbox.seeds import load_seed
 from hpconfig.sandbox.state import Organization
@@ -38,6 +44,25 @@ MIN_COMPACT_EVERY = 1000  # journal lines between snapshots, at the least, by de
 
 def journal_path(path: Path) -> Path:
     return path.with_name(path.name + ".journal")
+
+
+def claim(path: Path) -> int:
+    """Lock ``FILE.lock`` for this process: two sandboxes on one state would undo each other's
+    writes. The descriptor to keep open; -1 where the platform has no ``flock``."""
+    if fcntl is None:
+        return -1
+    lock = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise InputError([Problem(Location(str(lock)), "", f"cannot open: {error}")]) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        message = f"in use by another sandbox ({lock.name} is locked); stop it or use another file"
+        raise InputError([Problem(Location(str(path)), "", message)]) from None
+    return fd
 
 
 def remove_temporaries(path: Path) -> list[Path]:
@@ -132,6 +157,22 @@ class StateStore:
         self.snapshots = threading.Lock()
         self.stopping = False
         self.thread: threading.Thread | None = None
+        self.lock_fd = -1
+
+    def open(self, seed: dict[str, Any]) -> dict[str, Any]:
+        """Claim the state files for this sandbox, and read them (``read_state``)."""
+        self.lock_fd = claim(self.path)
+        try:
+            return read_state(self.path, seed)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Let another sandbox use the state files (the kernel does it too if this one dies)."""
+        if self.lock_fd >= 0:
+            os.close(self.lock_fd)
+            self.lock_fd = -1
 
     def attach(self, org: Organization, seq: int = 0) -> None:
         """Write a first snapshot (folding any journal in), then journal every write; ``seq``
@@ -225,6 +266,7 @@ class StateStore:
                 os.close(self.fd)
                 self.fd = -1
                 self.journal.unlink(missing_ok=True)  # the snapshot holds every write
+        self.release()
 
 
 def _snapshot_text(header: dict[str, Any], controls: list[bytes], seq: int) -> str:
