@@ -270,3 +270,23 @@ def test_connections_beyond_the_queue_are_closed_at_once(example_seed: dict[str,
         finally:
             for sock in held:
                 sock.close()
+
+
+def test_a_body_it_would_refuse_is_refused_before_100_continue(sandbox: Sandbox) -> None:
+    with connect(sandbox) as sock:
+        sock.sendall(form_request(b"", b"Content-Length: 99999999\r\nExpect: 100-continue\r\n"))
+        answer = read_to_close(sock)  # the body was never sent; the server must not wait for it
+    assert statuses(answer) == [413]
+    assert b"100 Continue" not in answer
+
+
+def test_a_body_it_accepts_gets_100_continue_first(sandbox: Sandbox) -> None:
+    body = credentials(sandbox)
+    with connect(sandbox) as sock:
+        sock.sendall(
+            form_request(b"", b"Content-Length: %d\r\nExpect: 100-continue\r\n" % len(body))
+        )
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(body + CLOSE)
+        answer = read_to_close(sock)
+    assert statuses(answer) == [200, 401]

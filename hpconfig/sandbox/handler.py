@@ -24,7 +24,7 @@ from hpconfig.sandbox.faults import Fault
 from hpconfig.sandbox.oauth import token_answer
 from hpconfig.sandbox.requestlog import LogEntry, body_keys
 from hpconfig.sandbox.rules import ApiProblem
-from hpconfig.sandbox.wire import DeadlineReader, media_type, read_body
+from hpconfig.sandbox.wire import DeadlineReader, body_framing, media_type, read_body
 
 if TYPE_CHECKING:
     from hpconfig.sandbox.server import SandboxServer
@@ -53,6 +53,19 @@ class Handler(BaseHTTPRequestHandler):
         settings = self.server.settings
         self.reader.arm(settings.idle_timeout, settings.request_timeout)
         super().handle_one_request()
+
+    def handle_expect_100(self) -> bool:
+        """A body that would be refused is refused before the client sends it; else "100
+        Continue" leaves at once."""
+        try:
+            body_framing(self.command, self.headers, self.server.limits.max_body)
+        except ApiProblem as problem:
+            self.close_connection = True
+            self.send_error_json(problem.status, problem.message, {"Connection": "close"})
+            return False
+        super().handle_expect_100()
+        self.wfile.flush()  # the answers are buffered; the client waits for this line now
+        return True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
         log.debug("%s %s", self.address_string(), format % args)

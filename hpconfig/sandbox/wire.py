@@ -66,8 +66,8 @@ class DeadlineReader(io.RawIOBase):
         return count
 
 
-def read_body(method: str, headers: Message, rfile: io.BufferedIOBase, limit: int) -> bytes:
-    """The request's body, framed as its headers say, or ApiProblem."""
+def body_framing(method: str, headers: Message, limit: int) -> int | None:
+    """How the request's body is framed: its length, or None for chunked; else ApiProblem."""
     codings = headers.get_all("Transfer-Encoding") or []
     lengths = headers.get_all("Content-Length") or []
     if codings:
@@ -78,22 +78,29 @@ def read_body(method: str, headers: Message, rfile: io.BufferedIOBase, limit: in
             raise ApiProblem(
                 501, f"Transfer-Encoding {', '.join(names)!r} is not supported; send chunked"
             )
-        return _read_chunked(rfile, limit)
+        return None
     if lengths:
         values = {value.strip() for value in lengths}
         text = values.pop() if len(values) == 1 else ""
         if not _DECIMAL.fullmatch(text):
             raise ApiProblem(400, "Content-Length must be one non-negative decimal number")
-        length = int(text)
-        if length > limit:
+        if int(text) > limit:
             raise ApiProblem(413, f"Request body too large (the limit is {limit} bytes)")
-        body = rfile.read(length) if length else b""
-        if len(body) < length:
-            raise ApiProblem(400, "The body ended before its Content-Length")
-        return body
+        return int(text)
     if method in _BODY_METHODS:
         raise ApiProblem(411, "Length Required: send Content-Length (0 for no body) or chunked")
-    return b""
+    return 0
+
+
+def read_body(method: str, headers: Message, rfile: io.BufferedIOBase, limit: int) -> bytes:
+    """The request's body, framed as its headers say, or ApiProblem."""
+    length = body_framing(method, headers, limit)
+    if length is None:
+        return _read_chunked(rfile, limit)
+    body = rfile.read(length) if length else b""
+    if len(body) < length:
+        raise ApiProblem(400, "The body ended before its Content-Length")
+    return body
 
 
 def _read_chunked(rfile: io.BufferedIOBase, limit: int) -> bytes:
