@@ -1,3 +1,3 @@
 """hpconfig: configuration as code for Hyperproof controls."""
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"

@@ -15,7 +15,7 @@ from typing import Any
 
 from hpconfig import schema
 from hpconfig.document import Document, YList, YMap, json_path
-from hpconfig.errors import Location, Problem
+from hpconfig.errors import Location, Problem, Severity
 from hpconfig.loader import CONFIG_NAMES, load_file
 
 # Keys that look like they hold a secret. `tokenUrl` is a URL, not a token, and is allowed.
@@ -115,23 +115,45 @@ def _secret_keys(document: Document) -> list[Problem]:
     return found
 
 
+# An ignore rule that expires this soon warns, so a nightly job does not start failing unannounced.
+EXPIRY_NOTICE_DAYS = 14
+
+
+def _expiry(
+    document: Document, index: int, value: Any, today: date
+) -> tuple[date | None, Problem | None]:
+    """An ignore rule's expiry date, and the error (expired) or warning (expiring soon) for it."""
+    path: list[Any] = ["ignore", index, "expires"]
+    where = (document.locate(path), json_path(path))
+    try:
+        expires = date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None, Problem(*where, f"{value!r} is not a real date")
+    if expires < today:
+        message = (
+            f"this ignore rule expired on {expires.isoformat()}; "
+            "review it, then renew `expires` or remove the rule"
+        )
+        return expires, Problem(*where, message)
+    days = (expires - today).days
+    if days <= EXPIRY_NOTICE_DAYS:
+        when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+        message = (
+            f"this ignore rule expires {when} ({expires.isoformat()}), and then the check "
+            "fails: review it, then renew `expires` or remove the rule"
+        )
+        return expires, Problem(*where, message, severity=Severity.WARNING)
+    return expires, None
+
+
 def _ignore_rule(
     document: Document, index: int, raw: dict[str, Any], today: date
 ) -> tuple[IgnoreRule | None, list[Problem]]:
-    expires = None
+    expires, problem = (None, None)
     if "expires" in raw:
-        path: list[Any] = ["ignore", index, "expires"]
-        try:
-            expires = date.fromisoformat(raw["expires"])
-        except ValueError:
-            message = f"{raw['expires']!r} is not a real date"
-            return None, [Problem(document.locate(path), json_path(path), message)]
-        if expires < today:
-            message = (
-                f"this ignore rule expired on {expires.isoformat()}; "
-                "review it, then renew `expires` or remove the rule"
-            )
-            return None, [Problem(document.locate(path), json_path(path), message)]
+        expires, problem = _expiry(document, index, raw["expires"], today)
+        if problem is not None and problem.severity == Severity.ERROR:
+            return None, [problem]
     rule = IgnoreRule(
         fields=tuple(raw["fields"]),
         reason=raw["reason"],
@@ -139,7 +161,25 @@ def _ignore_rule(
         expires=expires,
         source=document.locate(["ignore", index]),
     )
-    return rule, []
+    return rule, [problem] if problem is not None else []
+
+
+def _expiry_despite(document: Document, reported: list[Problem], today: date) -> list[Problem]:
+    """Expired and expiring rules of a config with schema errors elsewhere: still worth saying."""
+    rules = document.data.get("ignore") if isinstance(document.data, dict) else None
+    if not isinstance(rules, list):
+        return []
+    found = []
+    for index, raw in enumerate(rules):
+        prefix = json_path(["ignore", index])
+        if not isinstance(raw, dict) or not isinstance(raw.get("expires"), str):
+            continue
+        if any(p.path == prefix or p.path.startswith(prefix + ".") for p in reported):
+            continue  # this rule has its own schema problem
+        _, problem = _expiry(document, index, raw["expires"], today)
+        if problem is not None:
+            found.append(problem)
+    return found
 
 
 def load_config(
@@ -153,7 +193,9 @@ def load_config(
     schema_problems = schema.problems_of(document, "config")
     problems += schema_problems
     if schema_problems:
-        return Config(file=document.file), problems
+        return Config(file=document.file), problems + _expiry_despite(
+            document, schema_problems, today
+        )
     data = document.data
     rules: list[IgnoreRule] = []
     for index, raw in enumerate(data.get("ignore", [])):

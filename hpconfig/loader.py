@@ -22,6 +22,7 @@ import yaml
 
 from hpconfig.document import Document, PathPart, YList, YMap, json_path
 from hpconfig.errors import Location, Problem
+from hpconfig.sniff import looks_like_manifest
 
 try:  # the C parser is several times faster; PyYAML without libyaml still works
     from yaml import CSafeLoader as _BaseLoader
@@ -272,17 +273,20 @@ def display_name(path: Path) -> str:
     return str(path.absolute()) if relative.startswith("..") else relative
 
 
-def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
+def discover(
+    paths: Sequence[Path], skipped: list[tuple[Path, str]] | None = None
+) -> tuple[list[Path], list[Problem]]:
     """Files and directories → the YAML files below them, sorted, each once.
 
     Directories are walked recursively for ``*.yaml`` and ``*.yml``; hidden directories (``.git``,
-    ``.github``) and ``hpconfig.yaml`` config files are skipped.
+    ``.github``) are not entered, and files that are no manifest (``not_a_manifest``) are left
+    out, each added to ``skipped`` with the reason. A file named on its own is always read.
     """
     found: dict[Path, None] = {}
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            for file in _walk(path):
+            for file in _walk(path, skipped if skipped is not None else []):
                 found.setdefault(file, None)
         elif path.is_file():
             found.setdefault(path, None)
@@ -291,9 +295,33 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     return sorted(found), problems
 
 
-def _walk(directory: Path) -> Iterator[Path]:
+def _walk(directory: Path, skipped: list[tuple[Path, str]]) -> Iterator[Path]:
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if name.endswith(YAML_SUFFIXES) and name not in CONFIG_NAMES:
-                yield Path(root) / name
+            if name.endswith(YAML_SUFFIXES):
+                reason = not_a_manifest(Path(root) / name)
+                if reason:
+                    skipped.append((Path(root) / name, reason))
+                else:
+                    yield Path(root) / name
+
+
+_SNIFF_BYTES = 1 << 20  # a manifest's top-level keys are found long before this
+
+
+def not_a_manifest(path: Path) -> str | None:
+    """Why a YAML file met in a directory walk is not a manifest, or None when it may be one.
+
+    Unreadable files are kept: reading them later gives the located error.
+    """
+    if path.name.startswith("."):
+        return "hidden"
+    if path.name in CONFIG_NAMES:
+        return "the project config"
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(_SNIFF_BYTES)
+    except OSError:
+        return None
+    return None if looks_like_manifest(head) else "no `controls` or `defaults` at the top level"

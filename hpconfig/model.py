@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
-
-from email_validator import EmailNotValidError, validate_email
 
 from hpconfig.document import Document, Mark, YMap, json_path, under
 from hpconfig.durations import DurationError, parse_duration
+from hpconfig.emails import email_problem
 from hpconfig.errors import Location, Problem
 
 # The manifest's control fields, as keys of a control (``freshness`` is a mapping of two).
@@ -99,16 +97,6 @@ class Control:
         if self.source is None or mark is None:
             return self.source
         return Location(self.source.file, mark[0], mark[1])
-
-
-@lru_cache(maxsize=4096)
-def email_problem(email: str) -> str | None:
-    """None for a valid address, else why not (owners repeat, so answers are cached)."""
-    try:
-        validate_email(email, check_deliverability=False, globally_deliverable=False)
-    except EmailNotValidError as reason:
-        return f"{email!r} is not a valid email address ({reason})"
-    return None
 
 
 # A field as written, normalised (None when invalid), the JSON path of its mapping, its position.

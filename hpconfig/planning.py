@@ -3,12 +3,14 @@
 Owns which lists to ask for: the active controls always (one request, the whole organization),
 and the archived ones only when a manifest declares an archived control or declares one the
 active list lacks, so that an archived control is never mistaken for a missing one. The number
-of requests never grows with the number of controls.
+of requests never grows with the number of controls. A selection (``plan --controls``) limits
+both sides before the diff, and the desired side before the fetch.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from hpconfig import hyperproof as hp
 from hpconfig.client import HyperproofClient
@@ -41,5 +43,16 @@ def _fetch_live(client: HyperproofClient, desired: dict[str, Control]) -> dict[s
     return live
 
 
-def make_plan(client: HyperproofClient, desired: dict[str, Control], config: Config) -> Plan:
-    return diff(desired, fetch_live(client, desired), config)
+def make_plan(
+    client: HyperproofClient,
+    desired: dict[str, Control],
+    config: Config,
+    only: Callable[[str], bool] | None = None,
+) -> Plan:
+    """The plan; with ``only``, of the controls whose identifier it accepts, on both sides."""
+    if only is not None:
+        desired = {key: control for key, control in desired.items() if only(key)}
+    live = fetch_live(client, desired)
+    if only is not None:
+        live = {key: control for key, control in live.items() if only(key)}
+    return diff(desired, live, config)

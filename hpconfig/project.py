@@ -1,7 +1,9 @@
 """The offline pipeline: config and paths → desired controls and every input problem.
 
 Owns the order ``config → discover → load → schema → model`` that ``validate`` runs alone and
-``plan`` runs before any network call. It must not print, exit, or talk HTTP.
+``plan`` runs before any network call, and what the commands say about the inputs beside the
+problems: warnings (valid, but worth saying), the YAML files a walk skipped and why, and config
+files in the given directories that were not used. It must not print, exit, or talk HTTP.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import Any
 from hpconfig import schema
 from hpconfig.config import Config, find_config, load_config
 from hpconfig.document import Document
-from hpconfig.errors import Location, Problem
-from hpconfig.loader import discover, display_name, load_file
+from hpconfig.errors import Location, Problem, Severity
+from hpconfig.loader import CONFIG_NAMES, discover, display_name, load_file
 from hpconfig.model import Control, desired_controls
 from hpconfig.perf import paused_gc
 
@@ -28,6 +30,9 @@ class Project:
     desired: dict[str, Control] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # worth saying; the inputs are valid
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why it is no manifest)
+    unused_configs: list[str] = field(default_factory=list)  # in a given directory, not used
 
     @property
     def valid(self) -> bool:
@@ -64,7 +69,8 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
         manifest_paths = list(config.manifests)
     if not manifest_paths:
         manifest_paths = [Path(".")]
-    files, missing = discover(manifest_paths)
+    skipped: list[tuple[Path, str]] = []
+    files, missing = discover(manifest_paths, skipped)
     problems += missing
     documents: list[tuple[Document, set[tuple[Any, ...]]]] = []
     names: list[str] = []
@@ -88,4 +94,23 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
         )
     desired, model_problems = desired_controls(documents)
     problems += model_problems
-    return Project(config=config, desired=desired, files=names, problems=sorted(problems))
+    return Project(
+        config=config,
+        desired=desired,
+        files=names,
+        problems=sorted(p for p in problems if p.severity != Severity.WARNING),
+        warnings=sorted(p for p in problems if p.severity == Severity.WARNING),
+        skipped=sorted((display_name(path), reason) for path, reason in skipped),
+        unused_configs=_unused_configs(paths, found),
+    )
+
+
+def _unused_configs(paths: list[Path], used: Path | None) -> list[str]:
+    """Config files in the given directories that this run does not read (worth a note)."""
+    unused = []
+    for path in paths:
+        for name in CONFIG_NAMES:
+            candidate = path / name
+            if candidate.is_file() and (used is None or candidate.resolve() != used.resolve()):
+                unused.append(display_name(candidate))
+    return unused

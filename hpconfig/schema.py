@@ -47,7 +47,12 @@ def load_schema(name: str) -> dict[str, Any]:
 def validator(name: str) -> jsonschema.Draft202012Validator:
     import jsonschema
 
-    return jsonschema.Draft202012Validator(load_schema(name))
+    from hpconfig.emails import is_email
+
+    # Formats are annotations in 2020-12; `email` is asserted, with the model's own verdict.
+    formats = jsonschema.FormatChecker(formats=())
+    formats.checks("email")(is_email)
+    return jsonschema.Draft202012Validator(load_schema(name), format_checker=formats)
 
 
 @cache
@@ -62,7 +67,15 @@ def _gate(name: str) -> Callable[[Any], bool] | None:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - a platform without its wheel
         return None
-    return jsonschema_rs.validator_for(load_schema(name)).is_valid  # type: ignore[no-any-return]
+    from hpconfig.emails import is_email
+
+    # The same format verdicts as jsonschema's (see validator): email asserted, uri not.
+    compiled = jsonschema_rs.validator_for(
+        load_schema(name),
+        validate_formats=True,
+        formats={"email": is_email, "uri": lambda _: True},
+    )
+    return compiled.is_valid  # type: ignore[no-any-return]
 
 
 _JSON_TYPES = {
@@ -158,6 +171,10 @@ def _message(error: ValidationError) -> str | None:
         return f"must set at least one of: {keys}"
     if keyword == "pattern":
         return _explain_pattern(error)
+    if keyword == "format" and expected == "email":
+        from hpconfig.emails import email_problem
+
+        return email_problem(value)
     if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         signs = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
         return f"must be {signs[keyword]} {expected}, found {shown(value)}"

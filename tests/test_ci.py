@@ -219,8 +219,14 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
 
 
 def _steps() -> dict[str, dict[str, Any]]:
+    """The reusable workflow's steps that have an id, from every job."""
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "hpconfig-plan.yml").read_text())
-    return {step["id"]: step for step in workflow["jobs"]["plan"]["steps"] if "id" in step}
+    return {
+        step["id"]: step
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if "id" in step
+    }
 
 
 def _run_step(

@@ -97,7 +97,7 @@ def test_directory_with_config_uses_its_manifest_paths(tmp_path: Path) -> None:
     (tmp_path / "hpconfig.yaml").write_text("manifests: [controls]\n")
     code, out, err = run("validate", str(tmp_path))
     assert code == 0, out
-    assert "1 controls in 1 file: valid." in err
+    assert "1 control in 1 file: valid." in err
 
 
 def test_invalid_config_is_reported_with_manifests(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -116,6 +115,3 @@ def test_fast_gate_agrees_with_jsonschema(data: dict[str, Any]) -> None:
         return
     reference = not any(True for _ in schema.validator("manifest").iter_errors(data))
     assert gate(data) == reference
-    assert (
-        jsonschema.Draft202012Validator(schema.load_schema("manifest")).is_valid(data) == reference
-    )

@@ -363,7 +363,7 @@ def test_a_port_in_use_is_an_input_error_not_a_crash() -> None:
         port = taken.getsockname()[1]
         result = CliRunner().invoke(cli, ["sandbox", "--port", str(port)], catch_exceptions=False)
     assert result.exit_code == 3, result.output
-    assert f"127.0.0.1:{port}: cannot use it" in result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "--port 0" in result.output
     assert "Traceback" not in result.output
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 from typing import NoReturn
 
 from hpconfig.cli import plan, sandbox, validate  # noqa: F401 - registers the commands
-from hpconfig.cli.app import cli, use_color
+from hpconfig.cli.app import accept_global_options, cli, use_color
 
 __all__ = ["cli", "main", "use_color"]
+
+for _command in cli.commands.values():
+    accept_global_options(_command)
 
 
 def main() -> NoReturn:

@@ -22,6 +22,12 @@ from hpconfig.render import diagnostics
 log = logging.getLogger("hpconfig")
 
 
+class InputProblem(click.ClickException):
+    """A problem with what the user gave or where they ran us (exit 3), with what to do."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
 class _Group(click.Group):
     """Maps click's errors and hpconfig's exceptions to exit codes, in one place."""
 
@@ -35,7 +41,7 @@ class _Group(click.Group):
             sys.exit(ExitCode.USAGE)
         except click.ClickException as error:
             error.show()
-            sys.exit(ExitCode.FAILURE)
+            sys.exit(error.exit_code)  # 1 unless a subclass says otherwise (InputProblem: 3)
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(130)
@@ -92,6 +98,78 @@ def cli(ctx: click.Context, debug: bool, config_path: Path | None) -> None:
     """Configuration as code for Hyperproof controls."""
     _configure_logging(debug)
     ctx.obj = {"config_path": config_path, "debug": debug}
+
+
+def _late_debug(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(dict)["debug"] = True
+        _configure_logging(True)
+
+
+def _late_config(ctx: click.Context, _: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.ensure_object(dict)["config_path"] = value
+
+
+def accept_global_options(command: click.Command) -> None:
+    """``--debug`` and ``--config`` after the command name too (`hpconfig plan --debug`).
+
+    The group's own options are parsed before the command's, so these only add to them; the
+    environment (HPCONFIG_CONFIG) is read by the group alone, so a flag here always wins.
+    """
+    command.params += [
+        click.Option(
+            ["--debug"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,  # logging is on before any other option is looked at
+            callback=_late_debug,
+            help="As `hpconfig --debug`: log every step to stderr.",
+        ),
+        click.Option(
+            ["--config"],
+            type=click.Path(path_type=Path, dir_okay=False),
+            expose_value=False,
+            callback=_late_config,
+            help="As `hpconfig --config FILE`: the project config.",
+        ),
+    ]
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 control``, ``2 controls``: every count the commands print goes through here."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
+def note_inputs(project: Any, github: bool = False) -> None:
+    """Say on stderr which config was read, which was not, which YAML files were skipped, and
+    the warnings (in GitHub Actions also as annotations, on stdout with the others)."""
+    if project.config.file:
+        click.echo(f"hpconfig: config {project.config.file}", err=True)
+    for warning in project.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if github and project.warnings:
+        from hpconfig.render.github import problem_annotation, render_annotations
+
+        annotations = [problem_annotation(w, "hpconfig") for w in project.warnings]
+        click.echo(render_annotations(annotations, "the full list is in this step's log"), nl=False)
+    for name in project.unused_configs:
+        click.echo(
+            f"hpconfig: note: {name} is not used (a config is read from --config, from the only "
+            "directory given, or from the working directory)",
+            err=True,
+        )
+    if project.skipped:
+        shown = [f"{name} ({reason})" for name, reason in project.skipped[:5]]
+        if len(project.skipped) > 5:
+            shown.append(f"{len(project.skipped) - 5} more")
+        click.echo(
+            f"hpconfig: skipped {plural(len(project.skipped), 'YAML file')} that "
+            f"{'is' if len(project.skipped) == 1 else 'are'} not "
+            f"{'a manifest' if len(project.skipped) == 1 else 'manifests'}: {', '.join(shown)}; "
+            "name a file to check it anyway",
+            err=True,
+        )
 
 
 def use_color(stream: Any) -> bool:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from hpconfig import hyperproof as hp
-from hpconfig.cli.app import cli, log, use_color
+from hpconfig.cli.app import InputProblem, cli, log, note_inputs, plural, use_color
 from hpconfig.errors import ExitCode, InputError
 from hpconfig.files import write_atomically
 from hpconfig.project import load_project
@@ -38,6 +40,17 @@ def _step_summary(plan: Any) -> None:
         log.warning("cannot append to GITHUB_STEP_SUMMARY (%s): %s", path, error.strerror)
 
 
+def _repository_root(cwd: Path) -> Path:
+    """SARIF URIs are relative to this: GitHub's checkout, else the git top level, else here."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace:
+        return Path(workspace).resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / ".git").exists():
+            return folder
+    return cwd
+
+
 def _report(plan: Any, options: dict[str, Any]) -> None:
     """Every output asked for, from one plan: stdout, --out, --sarif, --markdown, the summary."""
     from hpconfig.render.github import render_plan_annotations
@@ -46,10 +59,12 @@ def _report(plan: Any, options: dict[str, Any]) -> None:
     from hpconfig.render.sarif import render_sarif
     from hpconfig.render.text import render_text
 
+    cwd = Path.cwd()
+    sarif_root = _repository_root(cwd)
     if options["out"] is not None:
         _write_report(options["out"], render_json(plan))
     if options["sarif"] is not None:
-        _write_report(options["sarif"], render_sarif(plan))
+        _write_report(options["sarif"], render_sarif(plan, sarif_root, cwd))
     if options["markdown"] is not None:
         _write_report(options["markdown"], render_markdown(plan))
     _step_summary(plan)
@@ -59,7 +74,7 @@ def _report(plan: Any, options: dict[str, Any]) -> None:
     elif output_format == "markdown":
         click.echo(render_markdown(plan), nl=False)
     elif output_format == "sarif":
-        click.echo(render_sarif(plan), nl=False)
+        click.echo(render_sarif(plan, sarif_root, cwd), nl=False)
     elif output_format == "github":
         click.echo(render_text(plan, color=False, show_unmanaged=unmanaged), nl=False)
         click.echo(render_plan_annotations(plan), nl=False)
@@ -75,22 +90,37 @@ def _refuse_invalid(problems: list[Any], output_format: str) -> None:
     if output_format != "github":
         raise InputError(problems)
     click.echo(diagnostics.render_github(problems), nl=False)
-    count = len(problems)
-    click.echo(f"Error: {count} problem{'s' if count != 1 else ''} in the inputs", err=True)
+    click.echo(f"Error: {plural(len(problems), 'problem')} in the inputs", err=True)
     raise SystemExit(ExitCode.INVALID_INPUT)
 
 
-def _plan_with(settings: Any, project: Any) -> Any:
+def _selection(patterns: tuple[str, ...], declared: Any) -> Callable[[str], bool] | None:
+    """``--controls``: shell patterns (repeated or comma-separated) over identifiers."""
+    globs = [glob.strip() for value in patterns for glob in value.split(",") if glob.strip()]
+    if not globs:
+        return None
+    unmatched = [g for g in globs if not any(fnmatch.fnmatchcase(i, g) for i in declared)]
+    if unmatched:
+        raise InputProblem(
+            f"--controls {', '.join(unmatched)}: no declared control matches; identifiers are "
+            "matched whole and case-sensitively, with * and ? as in a shell (quote them)"
+        )
+    return lambda identifier: any(fnmatch.fnmatchcase(identifier, g) for g in globs)
+
+
+def _plan_with(settings: Any, project: Any, only: Callable[[str], bool] | None = None) -> Any:
     from hpconfig.client import HyperproofClient
     from hpconfig.planning import make_plan
 
+    declared = [key for key in project.desired if only is None or only(key)]
+    of = "" if only is None else f" (of {len(project.desired)})"
     click.echo(
-        f"hpconfig: {len(project.desired)} controls declared in {len(project.files)} files; "
-        f"reading Hyperproof at {settings.api_url} ...",
+        f"hpconfig: {plural(len(declared), 'control')}{of} declared in "
+        f"{plural(len(project.files), 'file')}; reading Hyperproof at {settings.api_url} ...",
         err=True,
     )
     with HyperproofClient(settings) as client:
-        return make_plan(client, project.desired, project.config)
+        return make_plan(client, project.desired, project.config, only)
 
 
 def _plan_options(function: Any) -> Any:
@@ -134,14 +164,26 @@ def _plan_options(function: Any) -> Any:
     return function
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@_plan_options
-@click.option(
+_detailed_exitcode = click.option(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 0 when in sync, 2 when the plan has changes (as Terraform).",
 )
+
+_controls_option = click.option(
+    "--controls",
+    "controls",
+    multiple=True,
+    metavar="GLOB",
+    help="Plan only the controls whose identifier matches (repeat, or separate with commas).",
+)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_plan_options
+@_detailed_exitcode
+@_controls_option
 @click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region.")
 @click.option("--api-url", help="API host root; overrides the region's.")
 @click.option("--token-url", help="OAuth token URL; overrides the region's.")
@@ -153,6 +195,7 @@ def plan(
     obj: dict[str, Any],
     paths: tuple[Path, ...],
     detailed_exitcode: bool,
+    controls: tuple[str, ...],
     region: str | None,
     api_url: str | None,
     token_url: str | None,
@@ -165,6 +208,7 @@ def plan(
     from hpconfig import settings as settings_module
 
     project = load_project(list(paths), obj["config_path"])
+    note_inputs(project, github=report["output_format"] == "github")
     if project.problems:  # checked before any network call
         _refuse_invalid(project.problems, report["output_format"])
     settings = settings_module.resolve(
@@ -176,15 +220,20 @@ def plan(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
     )
-    result = _plan_with(settings, project)
+    only = _selection(controls, project.desired)
+    result = _plan_with(settings, project, only)
     _report(result, report)
-    if detailed_exitcode and result.has_changes:
-        return ExitCode.CHANGES
-    return ExitCode.OK
+    return _exit_code(result, detailed_exitcode)
+
+
+def _exit_code(result: Any, detailed_exitcode: bool) -> int:
+    return ExitCode.CHANGES if detailed_exitcode and result.has_changes else ExitCode.OK
 
 
 @cli.command()
 @_plan_options
+@_detailed_exitcode
+@_controls_option
 @click.option(
     "--seed",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -192,7 +241,14 @@ def plan(
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_obj
-def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **report: Any) -> int:
+def demo(
+    obj: dict[str, Any],
+    detailed_exitcode: bool,
+    controls: tuple[str, ...],
+    seed: Path | None,
+    paths: tuple[Path, ...],
+    **report: Any,
+) -> int:
     """Plan examples/ against the sandbox, through the real sign-in and HTTP code."""
     from hpconfig.sandbox import Sandbox, load_seed
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
@@ -200,15 +256,26 @@ def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **repo
 
     seed = seed or EXAMPLE_SEED
     manifests = list(paths) or [Path("examples")]
-    if not seed.is_file() or not all(p.exists() for p in manifests):
-        raise click.ClickException(
-            "the demo plans examples/ against examples/sandbox/org.json: run it from a clone of "
-            "the hpconfig repository, or give PATHS and --seed"
+    absent = [str(p) for p in (seed, *manifests) if not p.exists()]
+    if absent:
+        raise InputProblem(
+            f"{', '.join(absent)}: not found here. The demo plans examples/ against "
+            "examples/sandbox/org.json of the hpconfig repository: run it from the root of a "
+            "clone (`make demo`), or give manifest PATHS and --seed FILE"
         )
     project = load_project(manifests, obj["config_path"])
+    note_inputs(project)
     if project.problems:
         _refuse_invalid(project.problems, report["output_format"])
-    with Sandbox(load_seed(seed)) as sandbox:
+    only = _selection(controls, project.desired)
+    try:
+        sandbox_runner = Sandbox(load_seed(seed))
+    except OSError as error:
+        raise InputProblem(
+            f"cannot start the sandbox on a free loopback port: {error.strerror}; the demo "
+            "needs to listen on 127.0.0.1"
+        ) from None
+    with sandbox_runner as sandbox:
         click.echo(
             f"hpconfig demo: a sandbox Hyperproof API is listening at {sandbox.api_url}", err=True
         )
@@ -218,9 +285,9 @@ def demo(obj: dict[str, Any], seed: Path | None, paths: tuple[Path, ...], **repo
             client_id=sandbox.client_id,
             secret=Secret(sandbox.client_secret),
         )
-        result = _plan_with(settings, project)
+        result = _plan_with(settings, project, only)
         sent = sandbox.requests()
     _report(result, report)
     calls = ", ".join(f"{entry['method']} {entry['path']}" for entry in sent)
-    click.echo(f"hpconfig demo: the plan made {len(sent)} requests ({calls}).", err=True)
-    return ExitCode.OK
+    click.echo(f"hpconfig demo: the plan made {plural(len(sent), 'request')} ({calls}).", err=True)
+    return _exit_code(result, detailed_exitcode)

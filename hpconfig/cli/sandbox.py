@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from hpconfig.cli.app import cli
+from hpconfig.cli.app import InputProblem, cli
 from hpconfig.errors import ExitCode, InputError, Location, Problem
 from hpconfig.loopback import is_loopback_host
 
@@ -173,9 +173,12 @@ def sandbox(
     try:
         runner = Sandbox(organization, state_path, host, port, settings=settings, limits=limits)
     except OSError as error:
-        where = Location(str(error.filename) if error.filename else f"{host}:{port}")
-        raise InputError(
-            [Problem(where, "", f"cannot use it: {error.strerror or error}")]
+        if error.filename:  # the state file or its directory
+            where = Location(str(error.filename))
+            raise InputError([Problem(where, "", f"cannot use it: {error.strerror}")]) from None
+        raise InputProblem(
+            f"cannot listen on {host}:{port}: {error.strerror}; stop what uses that port, or "
+            "give another with --port (--port 0 picks a free one)"
         ) from None
     for fault in fault_list:
         runner.server.faults.add(fault)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from hpconfig.cli.app import cli
+from hpconfig.cli.app import cli, note_inputs, plural
 from hpconfig.errors import ExitCode
 from hpconfig.project import load_project
 from hpconfig.render import diagnostics
@@ -28,20 +28,21 @@ from hpconfig.schema import SCHEMA_NAMES, schema_text
 def validate(obj: dict[str, Any], paths: tuple[Path, ...], output_format: str) -> int:
     """Check manifests and the config offline; report every problem with file:line:col."""
     project = load_project(list(paths), obj["config_path"])
+    note_inputs(project)
     problems = project.problems
+    every = sorted(problems + project.warnings)
     if output_format == "json":
-        text = diagnostics.render_json(problems, len(project.files), len(project.desired))
+        text = diagnostics.render_json(every, len(project.files), len(project.desired))
     elif output_format == "github":
-        text = diagnostics.render_github(problems)
+        text = diagnostics.render_github(every)
     else:
         text = diagnostics.render_text(problems)
     click.echo(text, nl=False)
-    files = f"{len(project.files)} file{'s' if len(project.files) != 1 else ''}"
+    files = plural(len(project.files), "file")
     if problems:
-        count = len(problems)
-        click.echo(f"{count} problem{'s' if count != 1 else ''} in {files}.", err=True)
+        click.echo(f"{plural(len(problems), 'problem')} in {files}.", err=True)
         return ExitCode.INVALID_INPUT
-    click.echo(f"{len(project.desired)} controls in {files}: valid.", err=True)
+    click.echo(f"{plural(len(project.desired), 'control')} in {files}: valid.", err=True)
     return ExitCode.OK
 
 

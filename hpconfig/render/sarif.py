@@ -1,15 +1,24 @@
-"""Plan → SARIF 2.1.0 for code scanning: one result per drifted field, at its manifest line.
+"""Plan → SARIF 2.1.0 that GitHub code scanning accepts: one result per drifted field, at its line.
 
-Pure. Each result carries a fingerprint of its control and field (not of the values), so code
-scanning tracks the same drift across runs and closes it when it goes. One rule per class of
-drift: a field that differs, a control missing in Hyperproof.
+Pure: the caller says where the repository root and the working directory are. Owns the rules
+(each with the help GitHub requires), the cap of 25,000 results a run (missing controls first,
+then drift by identifier, and a notification that says how many were left out), artifact URIs
+relative to the repository root under ``SRCROOT`` (percent-encoded; a file outside the
+repository keeps an absolute ``file://`` URI), and fingerprints of control and field (not of the
+values), so code scanning tracks the same drift across runs and closes it when it goes.
+
+Messages are SARIF plain text: data never forms an embedded link (``[text](uri)``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from hpconfig import __version__
 from hpconfig.plan import Change, FieldChange, Plan
@@ -17,7 +26,24 @@ from hpconfig.render.text import value_text
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/hpconfig/hpconfig"
+HELP_URI = INFORMATION_URI + "/blob/main/README.md#sarif-for-code-scanning"
 FINGERPRINT_KEY = "hpconfig/control-field/v1"
+SRCROOT = "SRCROOT"
+MAX_RESULTS = 25_000  # GitHub code scanning rejects a run with more
+
+_FIELD_HELP = (
+    "A field that a manifest manages has another value in Hyperproof, after normalisation "
+    "(owner email case, durations, line endings and trailing whitespace). Someone changed it in "
+    "Hyperproof, or the manifest changed and was not applied yet. Either apply the manifest, or "
+    "change the manifest to the value Hyperproof has. To leave the field unmanaged, remove it "
+    "from the manifest; to tolerate the difference for a while, add an ignore rule with a "
+    "reason and an expiry date to hpconfig.yaml."
+)
+_MISSING_HELP = (
+    "The manifest declares a control whose identifier Hyperproof does not know, neither active "
+    "nor archived. Apply will create it. If the control exists under another identifier, "
+    "correct the identifier in the manifest."
+)
 
 RULES: list[dict[str, Any]] = [
     {
@@ -28,6 +54,11 @@ RULES: list[dict[str, Any]] = [
             "text": "The live value of a field that the manifest manages differs from the "
             "declared value, after normalisation. Apply the manifest, or update it to match."
         },
+        "help": {
+            "text": _FIELD_HELP,
+            "markdown": "**Drift.** " + _FIELD_HELP.replace("hpconfig.yaml", "`hpconfig.yaml`"),
+        },
+        "helpUri": HELP_URI,
         "defaultConfiguration": {"level": "warning"},
         "properties": {"tags": ["drift", "compliance"]},
     },
@@ -39,29 +70,52 @@ RULES: list[dict[str, Any]] = [
             "text": "The manifest declares a control whose identifier Hyperproof does not know. "
             "Apply will create it."
         },
+        "help": {"text": _MISSING_HELP, "markdown": "**Missing control.** " + _MISSING_HELP},
+        "helpUri": HELP_URI,
         "defaultConfiguration": {"level": "warning"},
         "properties": {"tags": ["drift", "compliance"]},
     },
 ]
+
+_BRACKET = re.compile(r"(\\*)([\[\]])")
+
+
+def plain(text: str) -> str:
+    """SARIF plain text: a literal bracket, and the backslashes before it, are escaped, so data
+    never forms an embedded link ``[text](uri)`` (SARIF 2.1.0, section 3.11.6)."""
+    return _BRACKET.sub(lambda match: match.group(1) * 2 + "\\" + match.group(2), text)
 
 
 def fingerprint(identifier: str, field: str) -> str:
     return hashlib.sha256(f"{identifier}\0{field}".encode()).hexdigest()[:32]
 
 
-def _location(file: str, line: int, column: int) -> dict[str, Any]:
+class _Artifacts:
+    """File names as shown in reports → SARIF artifact locations, relative to the root."""
+
+    def __init__(self, root: Path | None, cwd: Path | None) -> None:
+        self.root = root
+        self.cwd = cwd
+
+    def location(self, file: str) -> dict[str, Any]:
+        if self.root is None or self.cwd is None:
+            return {"uri": quote(file.replace("\\", "/"), safe="/")}
+        path = Path(os.path.normpath(self.cwd / file))
+        try:
+            relative = path.relative_to(self.root)
+        except ValueError:  # outside the repository: an absolute URI, as code scanning expects
+            return {"uri": path.as_uri()}
+        return {"uri": quote(str(PurePosixPath(*relative.parts)), safe="/"), "uriBaseId": SRCROOT}
+
+
+def _location(artifacts: _Artifacts, file: str, line: int, column: int) -> dict[str, Any]:
     region: dict[str, Any] = {"startLine": max(line, 1)}
     if column:
         region["startColumn"] = column
-    return {
-        "physicalLocation": {
-            "artifactLocation": {"uri": file.replace("\\", "/")},
-            "region": region,
-        }
-    }
+    return {"physicalLocation": {"artifactLocation": artifacts.location(file), "region": region}}
 
 
-def _field_result(change: Change, item: FieldChange) -> dict[str, Any]:
+def _field_result(artifacts: _Artifacts, change: Change, item: FieldChange) -> dict[str, Any]:
     where = item.source or change.source
     message = (
         f"{change.identifier}: {item.field} is {value_text(item.actual)} in Hyperproof; "
@@ -73,57 +127,85 @@ def _field_result(change: Change, item: FieldChange) -> dict[str, Any]:
         "ruleId": "HPC001",
         "ruleIndex": 0,
         "level": "warning",
-        "message": {"text": message},
+        "message": {"text": plain(message)},
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(change.identifier, item.field)},
         "properties": {"identifier": change.identifier, "field": item.field},
     }
     if where is not None:
-        result["locations"] = [_location(where.file, where.line, where.column)]
+        result["locations"] = [_location(artifacts, where.file, where.line, where.column)]
     return result
 
 
-def _missing_result(change: Change) -> dict[str, Any]:
+def _missing_result(artifacts: _Artifacts, change: Change) -> dict[str, Any]:
+    message = f"{change.identifier} is declared here but not found in Hyperproof"
     result: dict[str, Any] = {
         "ruleId": "HPC002",
         "ruleIndex": 1,
         "level": "warning",
-        "message": {"text": f"{change.identifier} is declared here but not found in Hyperproof"},
+        "message": {"text": plain(message)},
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(change.identifier, "")},
         "properties": {"identifier": change.identifier},
     }
     if change.source is not None:
-        result["locations"] = [
-            _location(change.source.file, change.source.line, change.source.column)
-        ]
+        source = change.source
+        result["locations"] = [_location(artifacts, source.file, source.line, source.column)]
     return result
 
 
-def sarif_document(plan: Plan) -> dict[str, Any]:
-    results: list[dict[str, Any]] = []
-    for change in plan.changes:
-        if change.action == "create":
-            results.append(_missing_result(change))
-        else:
-            results += [_field_result(change, item) for item in change.fields]
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "hpconfig",
-                        "version": __version__,
-                        "informationUri": INFORMATION_URI,
-                        "rules": RULES,
-                    }
-                },
-                "columnKind": "unicodeCodePoints",
-                "results": results,
+def _results(plan: Plan, artifacts: _Artifacts) -> list[dict[str, Any]]:
+    """Missing controls first, then drift by identifier: what is cut is the least important."""
+    missing = [c for c in plan.changes if c.action == "create"]
+    drifted = sorted((c for c in plan.changes if c.action != "create"), key=lambda c: c.identifier)
+    results = [_missing_result(artifacts, change) for change in missing]
+    for change in drifted:
+        results += [_field_result(artifacts, change, item) for item in change.fields]
+    return results
+
+
+def sarif_document(
+    plan: Plan,
+    root: Path | None = None,
+    cwd: Path | None = None,
+    max_results: int = MAX_RESULTS,
+) -> dict[str, Any]:
+    """The SARIF log of ``plan``; with ``root`` and ``cwd`` (absolute), URIs under SRCROOT."""
+    artifacts = _Artifacts(root, cwd)
+    results = _results(plan, artifacts)
+    left_out = max(len(results) - max_results, 0)
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "hpconfig",
+                "version": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": RULES,
             }
-        ],
+        },
+        "columnKind": "unicodeCodePoints",
+        "results": results[:max_results],
     }
+    if root is not None:
+        run["originalUriBaseIds"] = {SRCROOT: {"uri": root.as_uri().rstrip("/") + "/"}}
+    if left_out:
+        run["invocations"] = [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {
+                        "level": "warning",
+                        "descriptor": {"id": "HPC900"},
+                        "message": {
+                            "text": f"{left_out} of {len(results)} results were left out: "
+                            f"code scanning accepts at most {max_results} a run. Missing "
+                            "controls come first, then drift by identifier; the JSON plan "
+                            "has every change."
+                        },
+                    }
+                ],
+            }
+        ]
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def render_sarif(plan: Plan) -> str:
-    return json.dumps(sarif_document(plan), indent=2, ensure_ascii=False) + "\n"
+def render_sarif(plan: Plan, root: Path | None = None, cwd: Path | None = None) -> str:
+    return json.dumps(sarif_document(plan, root, cwd), indent=2, ensure_ascii=False) + "\n"
