@@ -1,92 +1,134 @@
-"""OAuth 2.0 client credentials (RFC 6749 §4.4) as a ``requests.auth.AuthBase``.
+"""OAuth 2.0 client credentials (RFC 6749 §4.4): the token, and the checks on its answer.
 
-Owns the token: fetched with the form-encoded client id and secret, cached in memory, renewed
-``TOKEN_RENEW_MARGIN_SECONDS`` before ``expires_in`` runs out, and renewed once when the API
-answers 401 (the request is then sent again, once; a second 401 is the caller's to report).
-Modelled on httpx's auth flows. Neither the secret nor a token ever reaches a log, a repr or an
-exception message.
+Owns the token: fetched with the form-encoded client id and secret, POSTed to the token URL
+and to nothing else (a redirect from it is an ``AuthError`` naming the status and the origin it
+points at, never followed: the next hop would receive the secret); the answer checked before
+use (``access_token`` a non-empty string without whitespace or control characters that can go
+in a header, ``token_type`` bearer in any case, ``expires_in`` a positive number, capped; a
+missing one means a short life); cached in memory and renewed ``TOKEN_RENEW_MARGIN_SECONDS``
+before it runs out, or when the client asks after a 401. Neither the secret nor a token ever
+reaches a log, a repr or an exception message. It sends nothing itself: ``post`` does.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
-
-import requests
 
 from hpconfig import hyperproof as hp
 from hpconfig.errors import ApiError, AuthError
-from hpconfig.settings import CREDENTIALS_HINT, Secret
-from hpconfig.transport import describe, is_quota_exceeded, redact, server_message
+from hpconfig.settings import CREDENTIALS_HINT, ENV_TOKEN_URL, Secret
+from hpconfig.transport import Answer, is_quota_exceeded, parse_json, server_message
+from hpconfig.urls import origin
 
 log = logging.getLogger("hpconfig.auth")
 
+# A token goes into a header as latin-1: visible ASCII and latin-1 letters, no space or control.
+_TOKEN = re.compile(r"[\x21-\x7e\xa1-\xff]{1,16384}")
+MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600  # a longer expires_in is cut to a day
+MISSING_LIFETIME_SECONDS = 300  # no expires_in: renew often rather than use a dead token
 
-class ClientCredentialsAuth(requests.auth.AuthBase):
+Post = Callable[[str, dict[str, str]], Answer]
+
+
+def check_token_answer(answer: Answer, token_url: str) -> tuple[Secret, float]:
+    """(token, lifetime in seconds) from a 200 answer, or AuthError that never shows it."""
+
+    def refuse(what: str) -> AuthError:
+        return AuthError(f"sign-in failed: POST {token_url}: HTTP {answer.status}: {what}")
+
+    try:
+        body = parse_json(answer.body)
+    except ValueError:
+        kind = answer.headers.get("Content-Type", "no content type")[:60]
+        raise refuse(f"the answer is not JSON ({kind})") from None
+    if not isinstance(body, dict):
+        raise refuse("the answer is not a JSON object with an access_token")
+    token = body.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise refuse("the answer has no access_token string")
+    if not _TOKEN.fullmatch(token):
+        raise refuse(
+            "the access_token holds whitespace, control or non-latin-1 characters, or is "
+            "too long; it cannot be sent in a header"
+        )
+    secret = Secret(token)
+    kind = body.get("token_type", "bearer")
+    if not isinstance(kind, str) or kind.lower() != "bearer":
+        raise refuse("the token_type is not bearer")
+    lifetime = body.get("expires_in")
+    if lifetime is None:
+        return secret, MISSING_LIFETIME_SECONDS
+    if isinstance(lifetime, str) and re.fullmatch(r"[0-9]{1,12}", lifetime):
+        lifetime = int(lifetime)
+    if (
+        isinstance(lifetime, bool)
+        or not isinstance(lifetime, (int, float))
+        or not math.isfinite(lifetime)
+        or lifetime <= 0
+    ):
+        raise refuse("expires_in is not a positive number of seconds")
+    return secret, min(float(lifetime), MAX_TOKEN_LIFETIME_SECONDS)
+
+
+class TokenSource:
     def __init__(
         self,
         token_url: str,
         client_id: str,
         secret: Secret,
-        session: requests.Session,
-        timeout: tuple[float, float],
+        post: Post,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token_url = token_url
         self.client_id = client_id
         self._secret = secret
-        self._session = session  # token requests go through the same session and retries
-        self._timeout = timeout
+        self._post = post
         self._clock = clock
         self._lock = threading.Lock()
         self._token: Secret | None = None
+        # Every token of the run, for redaction: a server may echo an older one.
+        self.issued: list[Secret] = []
         self._expires_at = 0.0
         self.tokens_fetched = 0
 
     def __repr__(self) -> str:
-        return f"ClientCredentialsAuth(token_url={self.token_url!r}, client_id={self.client_id!r})"
+        return f"TokenSource(token_url={self.token_url!r}, client_id={self.client_id!r})"
 
     def _fetch(self) -> None:
         log.debug("signing in at %s as client %s", self.token_url, self.client_id)
-        try:
-            response = self._session.post(
-                self.token_url,
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": self.client_id,
-                    "client_secret": self._secret.reveal(),
-                },
-                headers={"Accept": "application/json"},
-                timeout=self._timeout,
-                auth=None,
-            )
-        except requests.RequestException as error:
-            raise ApiError("POST", self.token_url, None, describe(error)) from None
-        if response.status_code in (400, 401, 403) and not is_quota_exceeded(response):
-            message = redact(server_message(response), self._secret)
+        answer = self._post(
+            self.token_url,
+            {
+                "grant_type": "client_credentials",
+                "client_id": self.client_id,
+                "client_secret": self._secret.reveal(),
+            },
+        )
+        if answer.is_redirect:
+            to = origin(answer.headers.get("Location") or "") or "an unusable location"
             raise AuthError(
-                f"sign-in refused: POST {self.token_url}: HTTP {response.status_code}: "
+                f"sign-in refused: POST {self.token_url}: HTTP {answer.status} redirects to "
+                f"{to}; hpconfig sends the client secret to the token URL only and follows no "
+                f"redirect from it (if the token URL moved, set {ENV_TOKEN_URL} to the new one)"
+            )
+        if answer.status in (400, 401, 403) and not is_quota_exceeded(answer):
+            message = server_message(answer, self._secret)
+            raise AuthError(
+                f"sign-in refused: POST {self.token_url}: HTTP {answer.status}: "
                 f"{message}; {CREDENTIALS_HINT}"
             )
-        if not response.ok:
-            message = redact(server_message(response), self._secret)
-            raise ApiError("POST", self.token_url, response.status_code, message)
-        try:
-            body = response.json()
-            token = body["access_token"]
-            lifetime = float(body.get("expires_in", hp.DEFAULT_TOKEN_LIFETIME_SECONDS))
-        except (ValueError, KeyError, TypeError):
-            raise ApiError(
-                "POST",
-                self.token_url,
-                response.status_code,
-                "the answer is not a token (expected JSON with access_token)",
-            ) from None
-        self._token = Secret(str(token))
-        self._expires_at = self._clock() + lifetime - hp.TOKEN_RENEW_MARGIN_SECONDS
+        if not answer.ok:
+            message = server_message(answer, self._secret)
+            raise ApiError("POST", self.token_url, answer.status, message)
+        self._token, lifetime = check_token_answer(answer, self.token_url)
+        self.issued.append(self._token)
+        margin = min(hp.TOKEN_RENEW_MARGIN_SECONDS, lifetime / 2)  # a short life is still used
+        self._expires_at = self._clock() + lifetime - margin
         self.tokens_fetched += 1
         log.debug("signed in; the token lives %.0f s", lifetime)
 
@@ -100,23 +142,3 @@ class ClientCredentialsAuth(requests.auth.AuthBase):
                 self._fetch()
             assert self._token is not None
             return self._token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token().reveal()}"
-        request.register_hook("response", self._renew_once_on_401)
-        return request
-
-    def _renew_once_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        if response.status_code != 401 or getattr(response.request, "_hpconfig_resent", False):
-            return response
-        log.debug("the API answered 401; signing in again and sending the request once more")
-        response.content  # noqa: B018 - read the body so the connection can be reused
-        response.close()
-        retry = response.request.copy()
-        retry.headers["Authorization"] = f"Bearer {self.token(force=True).reveal()}"
-        retry._hpconfig_resent = True  # type: ignore[attr-defined]
-        assert response.connection is not None
-        again: requests.Response = response.connection.send(retry, **kwargs)
-        again.history.append(response)
-        again.request = retry
-        return again

@@ -1,92 +1,66 @@
-"""The Hyperproof API client: one session, timeouts, named retries, typed calls.
+"""The Hyperproof API client: one session, bounded answers, explicit retries, typed calls.
 
-Owns the transport. Every request has connect and read timeouts. GETs and token requests are
-retried (urllib3's ``Retry``) on connection errors, 429, 502, 503 and 504, with exponential
-backoff and jitter, honouring ``Retry-After`` up to a cap, bounded in attempts and in time.
-The transient 403 "Bandwidth quota exceeded" needs the body to be told from a real permission
-error, which ``Retry`` cannot read, so this module retries it with the same policy. Writes are
-never retried: a PATCH that timed out may have landed. Every failure becomes an ``ApiError``
-naming method, URL, status and the server's message; a non-JSON answer is an error too.
+Owns the exchange with the API. Every request is sent without following redirects
+(``allow_redirects=False``), read as a stream with the size cap and the per-request deadline of
+``transport.read_body``, and retried by ``retrying.Retrier`` inside the run's deadline. The
+bearer token goes to the API's origin only: a redirect to another origin is an error naming
+where it pointed, a same-origin one is followed for reads (at most ``MAX_REDIRECTS``), and a
+401 is answered by signing in again and re-sending once, only for an answer from the API's own
+origin. Every failure becomes an ``ApiError`` or ``AuthError`` naming method, URL, status and
+the server's message, without the secret or the token.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import random
 import time
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError
-from urllib3.util.retry import Retry
 
 from hpconfig import __version__
 from hpconfig import hyperproof as hp
-from hpconfig.auth import ClientCredentialsAuth
+from hpconfig.auth import TokenSource
 from hpconfig.errors import ApiError, AuthError
-from hpconfig.settings import CREDENTIALS_HINT, RetryPolicy, Settings
-from hpconfig.transport import describe, is_quota_exceeded, redact, server_message
+from hpconfig.retrying import GATEWAY_STATUSES, READ_METHODS, Deadline, Retrier
+from hpconfig.settings import CREDENTIALS_HINT, ENV_API_URL, Settings
+from hpconfig.transport import (
+    SLOW_ANSWER,
+    Answer,
+    TooDeep,
+    TransportFailure,
+    describe,
+    is_quota_exceeded,
+    parse_json,
+    preview,
+    read_body,
+    server_message,
+)
+from hpconfig.urls import origin
+from hpconfig.watchdog import Watchdog, WatchedAdapter
 
 log = logging.getLogger("hpconfig.client")
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-READ_METHODS = frozenset({"GET", "HEAD"})
+MAX_REDIRECTS = 3
 
 
-class BoundedRetry(Retry):
-    """urllib3's Retry, with a cap on Retry-After and a bound on the total time spent."""
+class _Header(requests.auth.AuthBase):
+    """Sets the Authorization header, or none; as an ``auth`` it also keeps requests from
+    adding credentials of its own from ~/.netrc."""
 
-    def __init__(
-        self,
-        *args: Any,
-        retry_after_cap: float = 60.0,
-        total_seconds: float = 120.0,
-        started: float | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.retry_after_cap = retry_after_cap
-        self.total_seconds = total_seconds
-        self.started = started
+    def __init__(self, value: str | None) -> None:
+        self._value = value
 
-    def new(self, **kwargs: Any) -> BoundedRetry:
-        kwargs.setdefault("retry_after_cap", self.retry_after_cap)
-        kwargs.setdefault("total_seconds", self.total_seconds)
-        kwargs.setdefault("started", self.started if self.started is not None else time.monotonic())
-        return super().new(**kwargs)  # type: ignore[return-value]
+    def __repr__(self) -> str:
+        return "_Header(********)"
 
-    def get_retry_after(self, response: Any) -> float | None:
-        after = super().get_retry_after(response)
-        return None if after is None else min(after, self.retry_after_cap)
-
-    def increment(  # type: ignore[override]
-        self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any
-    ) -> Retry:
-        if self.started is not None and time.monotonic() - self.started > self.total_seconds:
-            raise MaxRetryError(kwargs.get("_pool"), url or "", None)  # type: ignore[arg-type]
-        return super().increment(method, url, *args, **kwargs)
-
-
-def make_retry(policy: RetryPolicy, methods: frozenset[str]) -> BoundedRetry:
-    return BoundedRetry(
-        total=policy.attempts,
-        connect=policy.attempts,
-        read=policy.attempts,
-        status=policy.attempts,
-        other=0,
-        allowed_methods=methods,
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=policy.backoff_factor,
-        backoff_max=policy.backoff_max,
-        backoff_jitter=policy.jitter,
-        respect_retry_after_header=True,
-        raise_on_status=False,  # the last answer is returned, so its message can be reported
-        retry_after_cap=policy.retry_after_max,
-        total_seconds=policy.total_seconds,
-    )
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self._value is not None:
+            request.headers["Authorization"] = self._value
+        return request
 
 
 def _traceparent() -> str:
@@ -100,22 +74,24 @@ _TRACE_ID = os.urandom(16).hex()
 class HyperproofClient:
     """Typed calls to the API; each answers plain JSON data or raises ApiError/AuthError."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.settings = settings
-        self.timeout = (settings.connect_timeout, settings.read_timeout)
+        self.clock = clock
         self.session = requests.Session()
         self.session.headers["User-Agent"] = f"hpconfig/{__version__}"
         self.session.headers["Accept"] = "application/json"
-        self.session.mount(
-            settings.api_url, HTTPAdapter(max_retries=make_retry(settings.retry, READ_METHODS))
-        )
-        # Asking for a token changes nothing on the server, so its POST is safe to retry.
-        self.session.mount(
-            settings.token_url,
-            HTTPAdapter(max_retries=make_retry(settings.retry, READ_METHODS | {"POST"})),
-        )
-        self.auth = ClientCredentialsAuth(
-            settings.token_url, settings.client_id, settings.secret, self.session, self.timeout
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, WatchedAdapter())
+        self.deadline = Deadline(settings.run_timeout, clock)
+        self.retrier = Retrier(settings.retry, self.deadline, sleep=sleep)
+        self.api_origin = origin(settings.api_url)
+        self.auth = TokenSource(
+            settings.token_url, settings.client_id, settings.secret, self._post_token, clock
         )
         self.requests_sent = 0
 
@@ -131,86 +107,145 @@ class HyperproofClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # --- transport --------------------------------------------------------------------------
+    # --- one exchange -----------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        try:
-            return self.session.request(
-                method,
-                url,
-                timeout=self.timeout,
-                auth=self.auth,
-                headers={"traceparent": _traceparent()},
-                **kwargs,
-            )
-        except requests.RequestException as error:
-            raise ApiError(method, url, None, describe(error)) from None
+    def _exchange(
+        self, method: str, url: str, deadline_at: float, auth: _Header, **kwargs: Any
+    ) -> Answer:
+        """One request and its whole answer, within the request's and the run's deadline."""
+        settings = self.settings
+        now = self.clock()
+        until = min(deadline_at, now + settings.request_timeout)
+        remaining = until - now
+        if remaining <= 0:
+            raise TransportFailure("deadline", "no time was left for the request")
+        self.requests_sent += 1
+        with Watchdog(remaining) as watchdog:
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    timeout=(
+                        min(settings.connect_timeout, remaining),
+                        min(settings.read_timeout, remaining),
+                    ),
+                    auth=auth,
+                    allow_redirects=False,
+                    stream=True,
+                    **kwargs,
+                )
+            except requests.RequestException as error:
+                if watchdog.fired:  # the deadline cut a server that trickled its headers
+                    raise TransportFailure("deadline", SLOW_ANSWER) from None
+                raise TransportFailure(*describe(error)) from None
+            except (UnicodeError, ValueError):  # requests parses a redirect's Location too
+                raise TransportFailure(
+                    "malformed", "a header of the request or of its answer is not valid"
+                ) from None
+            try:
+                body = read_body(
+                    response, settings.max_response_bytes, until, settings.read_timeout, self.clock
+                )
+            except TransportFailure:
+                if watchdog.fired:
+                    raise TransportFailure("deadline", SLOW_ANSWER) from None
+                raise
+            finally:
+                response.close()
+        return Answer(response.url, response.status_code, response.headers, body)
+
+    def _post_token(self, url: str, form: dict[str, str]) -> Answer:
+        # Asking for a token changes nothing on the server, so its POST is safe to retry.
+        return self.retrier.call(
+            "POST",
+            url,
+            lambda at: self._exchange("POST", url, at, _Header(None), data=form),
+            safe=True,
+        )
+
+    def _authorized(self, method: str, url: str, kwargs: dict[str, Any]) -> Answer:
+        def attempt(deadline_at: float) -> Answer:
+            target, options = url, kwargs
+            for _ in range(MAX_REDIRECTS + 1):
+                bearer = _Header(f"Bearer {self.auth.token().reveal()}")
+                headers = {"traceparent": _traceparent()}
+                answer = self._exchange(
+                    method, target, deadline_at, bearer, headers=headers, **options
+                )
+                if not answer.is_redirect:
+                    return answer
+                try:
+                    location = urljoin(target, answer.headers.get("Location") or "")
+                except ValueError:
+                    location = ""
+                if origin(location) != self.api_origin or method not in READ_METHODS:
+                    raise ApiError(
+                        method,
+                        target,
+                        answer.status,
+                        f"redirects to {origin(location) or 'an unusable location'}",
+                        "hpconfig follows no redirect away from the API's origin "
+                        f"{self.api_origin}, so the token stays there; if the API moved, set "
+                        f"{ENV_API_URL}",
+                    )
+                target, options = location, {k: v for k, v in kwargs.items() if k != "params"}
+            raise ApiError(method, url, answer.status, f"more than {MAX_REDIRECTS} redirects")
+
+        return self.retrier.call(method, url, attempt)
+
+    # --- a call -----------------------------------------------------------------------------
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         url = self.settings.api_url + path
-        policy = self.settings.retry
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            log.debug("%s %s", method, url)
-            response = self._send(method, url, **kwargs)
-            if not is_quota_exceeded(response):
-                break
-            attempt += 1
-            if (
-                method not in READ_METHODS
-                or attempt > policy.attempts
-                or time.monotonic() - started > policy.total_seconds
-            ):
-                break
-            delay = self._quota_delay(response, attempt, policy)
-            log.debug("quota exceeded (a transient 403); retry %d in %.1f s", attempt, delay)
-            time.sleep(delay)
-        if response.status_code == 401:
-            raise AuthError(
-                f"{method} {url}: HTTP 401: {self._message(response)}: the API refused a fresh "
-                f"token too; {CREDENTIALS_HINT}"
-            )
-        if not response.ok:
+        log.debug("%s %s", method, url)
+        answer = self._authorized(method, url, kwargs)
+        if answer.status == 401 and origin(answer.url) == self.api_origin:
+            log.debug("the API answered 401; signing in again and sending the request once more")
+            self.auth.token(force=True)
+            answer = self._authorized(method, url, kwargs)
+            if answer.status == 401:
+                raise AuthError(
+                    f"{method} {url}: HTTP 401: {self._message(answer)}: the API refused a "
+                    f"fresh token too; {CREDENTIALS_HINT}"
+                )
+        if not answer.ok:
             hint = ""
-            if is_quota_exceeded(response):
+            if is_quota_exceeded(answer):
                 hint = "the API's quota stayed exceeded through every retry; try again later"
-            elif response.status_code == 403:
+            elif answer.status == 403:
                 hint = "the API client lacks the permission for this call"
-            elif response.status_code in RETRY_STATUSES:
+            elif answer.status >= 500 and method not in READ_METHODS:
+                hint = "the write may or may not have landed; it is not sent again blindly"
+            elif answer.status in GATEWAY_STATUSES or answer.status == 429:
                 hint = "still failing after retries"
-            raise ApiError(method, url, response.status_code, self._message(response), hint)
-        if not response.content:
+            raise ApiError(method, url, answer.status, self._message(answer), hint)
+        if not answer.body:
             return None
         try:
-            return response.json()
+            return parse_json(answer.body)
+        except TooDeep as error:
+            raise ApiError(method, url, answer.status, str(error)) from None
         except ValueError:
+            secrets = (self.settings.secret, *self.auth.issued)
             raise ApiError(
                 method,
                 url,
-                response.status_code,
-                f"the answer is not valid JSON ({_preview(response)})",
+                answer.status,
+                f"the answer is not valid JSON ({preview(answer, *secrets)}...)",
             ) from None
 
-    def _message(self, response: requests.Response) -> str:
+    def _message(self, answer: Answer) -> str:
         """The server's message, without the secret or the token should it echo either."""
-        return redact(server_message(response), self.settings.secret, self.auth.current_token)
-
-    @staticmethod
-    def _quota_delay(response: requests.Response, attempt: int, policy: RetryPolicy) -> float:
-        after = response.headers.get("Retry-After")
-        if after and after.strip().isdigit():
-            return min(float(after), policy.retry_after_max)
-        delay = min(policy.backoff_max, policy.backoff_factor * (2 ** (attempt - 1)))
-        return delay + random.uniform(0, policy.jitter) if delay else 0.0
+        return server_message(answer, self.settings.secret, *self.auth.issued)
 
     # --- calls ------------------------------------------------------------------------------
 
-    def list_controls(self, status: str | None = None) -> list[dict[str, Any]]:
-        """``GET /v1/controls``: the whole organization in one answer (no pagination)."""
+    def list_controls(self, status: str | None = None) -> list[Any]:
+        """``GET /v1/controls``: the whole organization in one answer (no pagination). Each
+        element is untrusted: ``live`` checks it."""
         params = {"status": status} if status else None
         body = self.request("GET", hp.CONTROLS_PATH, params=params)
-        if not isinstance(body, list) or not all(isinstance(c, dict) for c in body):
+        if not isinstance(body, list):
             raise ApiError(
                 "GET",
                 self.settings.api_url + hp.CONTROLS_PATH,
@@ -227,9 +262,3 @@ class HyperproofClient:
                 "GET", self.settings.api_url + hp.USERS_PATH, 200, "expected a JSON array of users"
             )
         return body
-
-
-def _preview(response: requests.Response) -> str:
-    kind = response.headers.get("Content-Type", "no content type")
-    text = " ".join(response.text[:60].split())
-    return f"{kind}: {json.dumps(text)}..."

@@ -8,13 +8,14 @@ a DeepDiff over whole lists with ``ignore_order`` is quadratic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from hpconfig.config import Config, IgnoreRule
 from hpconfig.durations import format_duration
 from hpconfig.model import Control
-from hpconfig.plan import Change, FieldChange, Plan, Safety, Unmanaged
+from hpconfig.plan import Change, FieldChange, NotCompared, Plan, Safety, Unmanaged
 
 
 def shown(name: str, value: Any, written: Any) -> Any:
@@ -45,13 +46,21 @@ def diff(
     desired: dict[str, Control],
     live: dict[str, Control],
     config: Config | None = None,
+    not_comparable: Mapping[str, NotCompared] | None = None,
+    live_problems: tuple[Any, ...] = (),
 ) -> Plan:
+    """``not_comparable``: live identifiers hpconfig cannot compare (malformed, duplicated);
+    a declared one becomes a ``NotCompared`` entry, never a create or an update."""
     config = config or Config()
     rules = config.ignore
     changes: list[Change] = []
+    not_compared: list[NotCompared] = []
     in_sync = 0
     ignored_count = 0
     for identifier, want in desired.items():
+        if not_comparable and identifier in not_comparable:
+            not_compared.append(replace(not_comparable[identifier], source=want.source))
+            continue
         have = live.get(identifier)
         if have is None:
             fields = tuple(
@@ -100,6 +109,7 @@ def diff(
         if identifier not in desired and control.values.get("status") != "archived"
     )
     existing = sum(1 for identifier in desired if identifier in live) + len(unmanaged)
+    existing += len(not_compared)
     safety = Safety(
         updates=sum(1 for c in changes if c.action == "update"),
         existing=existing,
@@ -113,4 +123,6 @@ def diff(
         ignore_rules=rules,
         safety=safety,
         ignored_fields=ignored_count,
+        not_compared=tuple(sorted(not_compared, key=lambda item: item.identifier)),
+        live_problems=live_problems,
     )

@@ -1,20 +1,27 @@
 """Controls as the API answers them → live ``Control`` values, normalised like desired ones.
 
 Owns the mapping from Hyperproof's field names to the manifest's (``domainName`` → ``domain``,
-``owner.email`` → ``owner``, ``freshForDuration`` → ``freshness.duration``...) and the parsing
-of the API's timestamps, which come in several precisions and offset styles. It must not talk
-HTTP. A value it cannot understand is kept as it came, so it shows as drift instead of crashing
-or, worse, passing as equal.
+``owner.email`` → ``owner``, ``freshForDuration`` → ``freshness.duration``...), the parsing
+of the API's timestamps, which come in several precisions and offset styles, and ``read_live``:
+the untrusted list → the controls that can be compared, by identifier, and those that cannot
+(malformed per ``live_check``, or an identifier held by two controls), with every problem
+worded. A control without an identifier is listed, never matched. It must not talk HTTP. A
+duration it cannot understand is kept as it came, so it shows as drift instead of crashing or,
+worse, passing as equal.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from hpconfig.durations import DurationError, parse_duration
+from hpconfig.live_check import LiveProblem, control_problems, text_of
 from hpconfig.model import NORMALISE, Control
+from hpconfig.plan import NotCompared
 
 # API field → manifest field; the owner and the duration are handled apart.
 _PLAIN = {
@@ -33,7 +40,8 @@ _TEXT = ("name", "description", "notes", "domain", "workStatus")
 _TIMESTAMP = re.compile(
     r"^(?P<main>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)"
     r"(?:\.(?P<fraction>\d+))?"
-    r"(?P<zone>Z|[+-]\d{2}:?\d{2})?$"
+    r"(?P<zone>Z|[+-]\d{2}:?\d{2})?$",
+    re.ASCII,
 )
 
 
@@ -53,9 +61,9 @@ def parse_timestamp(text: str | None) -> datetime | None:
     zone = "+00:00" if zone == "Z" else (zone if ":" in zone else f"{zone[:3]}:{zone[3:]}")
     try:
         parsed = datetime.fromisoformat(f"{match.group('main')}.{fraction}{zone}")
-    except ValueError:
+        return parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # month 13, year 0, or beyond datetime's range in UTC
         return None
-    return parsed.astimezone(timezone.utc)
 
 
 def user_label(user: Any) -> str | None:
@@ -88,7 +96,7 @@ def live_control(api: dict[str, Any]) -> Control:
     written["freshness.duration"] = duration
     try:
         values["freshness.duration"] = parse_duration(duration) if duration else None
-    except DurationError:
+    except (DurationError, ValueError, OverflowError):
         values["freshness.duration"] = f"unparsed:{duration}"
     updated = parse_timestamp(api.get("updatedOn"))
     return Control(
@@ -99,3 +107,60 @@ def live_control(api: dict[str, Any]) -> Control:
         updated_by=user_label(api.get("updatedBy")),
         updated_on=updated.strftime("%Y-%m-%dT%H:%M:%SZ") if updated else api.get("updatedOn"),
     )
+
+
+@dataclass(frozen=True)
+class LiveSet:
+    """The organization as fetched: what can be compared, what cannot, and why."""
+
+    controls: dict[str, Control]
+    not_compared: dict[str, NotCompared]  # by identifier: malformed, or held by two controls
+    problems: tuple[LiveProblem, ...]
+
+    def knows(self, identifier: str) -> bool:
+        return identifier in self.controls or identifier in self.not_compared
+
+
+def read_live(answers: Iterable[Any]) -> LiveSet:
+    """Every element of the API's lists (any JSON) → a ``LiveSet``; never raises on data."""
+    groups: dict[str, list[tuple[str, list[tuple[str, str]], Any]]] = {}
+    seen: set[str] = set()
+    problems: list[LiveProblem] = []
+    for api in answers:
+        found = control_problems(api, parse_timestamp)
+        raw_id = api.get("id") if isinstance(api, dict) else None
+        if isinstance(raw_id, str) and raw_id:
+            if raw_id in seen:
+                continue  # the same control in two lists (active, archived)
+            seen.add(raw_id)
+        raw_identifier = api.get("controlIdentifier") if isinstance(api, dict) else None
+        identifier = raw_identifier if isinstance(raw_identifier, str) else ""
+        live_id = text_of(raw_id)
+        problems += [
+            LiveProblem(identifier or text_of(raw_identifier), live_id, field, message)
+            for field, message in found
+        ]
+        if not identifier.strip():
+            if not found:
+                problems.append(
+                    LiveProblem("", live_id, "controlIdentifier", "no identifier: never matched")
+                )
+            continue
+        groups.setdefault(identifier, []).append((live_id, found, api))
+    controls: dict[str, Control] = {}
+    not_compared: dict[str, NotCompared] = {}
+    for identifier, entries in groups.items():
+        ids = tuple(sorted(entry[0] for entry in entries))
+        if len(entries) > 1:
+            detail = (
+                f"{len(ids)} controls in Hyperproof have this identifier (ids {', '.join(ids)}); "
+                "neither is compared or changed until one is renamed or archived"
+            )
+            not_compared[identifier] = NotCompared(identifier, "duplicate-identifier", ids, detail)
+            problems.append(LiveProblem(identifier, ", ".join(ids), "controlIdentifier", detail))
+        elif entries[0][1]:
+            detail = "; ".join(f"{field}: {message}" for field, message in entries[0][1])
+            not_compared[identifier] = NotCompared(identifier, "malformed", ids, detail)
+        else:
+            controls[identifier] = live_control(entries[0][2])
+    return LiveSet(controls, not_compared, tuple(sorted(problems)))

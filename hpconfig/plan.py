@@ -75,6 +75,28 @@ class Unmanaged:
 
 
 @dataclass(frozen=True)
+class NotCompared:
+    """A declared control hpconfig could not compare: Hyperproof's copy is malformed, or two
+    live controls hold its identifier. A plan with one cannot be "in sync", and apply must not
+    touch the ids it names."""
+
+    identifier: str
+    reason: str  # malformed | duplicate-identifier
+    ids: tuple[str, ...]
+    detail: str
+    source: Location | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "identifier": self.identifier,
+            "reason": self.reason,
+            "ids": list(self.ids),
+            "detail": self.detail,
+            "source": {"file": self.source.file, "line": self.source.line} if self.source else None,
+        }
+
+
+@dataclass(frozen=True)
 class Safety:
     """octoDNS's threshold: too large a share of existing controls updated at once."""
 
@@ -108,10 +130,17 @@ class Plan:
     ignore_rules: tuple[IgnoreRule, ...] = ()
     safety: Safety | None = None
     ignored_fields: int = 0
+    not_compared: tuple[NotCompared, ...] = ()
+    live_problems: tuple[Any, ...] = ()  # live_check.LiveProblem: each malformed live control
 
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def complete(self) -> bool:
+        """Every declared control was compared: only then can the plan say "in sync"."""
+        return not self.not_compared
 
     def count(self, action: str) -> int:
         return sum(1 for change in self.changes if change.action == action)
@@ -126,13 +155,17 @@ class Plan:
 
     def summary_line(self) -> str:
         summary = self.summary()
-        if not self.changes:
+        if not self.changes and self.not_compared:
+            text = f"No changes in what could be compared. {summary['in_sync']} in sync"
+        elif not self.changes:
             text = f"No changes. {summary['in_sync']} in sync"
         else:
             parts = [f"{summary[a]} to {a}" for a in ACTIONS if summary[a]]
             text = f"Plan: {', '.join(parts)}. {summary['in_sync']} in sync"
         if summary["unmanaged"]:
             text += f", {summary['unmanaged']} unmanaged"
+        if self.not_compared:
+            text += f", {len(self.not_compared)} could not be compared"
         return text + "."
 
     def to_dict(self) -> dict[str, Any]:
@@ -142,6 +175,8 @@ class Plan:
             "changes": [change.to_dict() for change in self.changes],
             "unmanaged": [item.to_dict() for item in self.unmanaged],
             "ignore_rules": [rule.to_dict() for rule in self.ignore_rules],
+            "not_compared": [item.to_dict() for item in self.not_compared],
+            "live_problems": [problem.to_dict() for problem in self.live_problems],
         }
         if self.safety is not None:
             document["safety"] = self.safety.to_dict()

@@ -16,7 +16,7 @@ from hpconfig import hyperproof as hp
 from hpconfig.client import HyperproofClient
 from hpconfig.config import Config
 from hpconfig.diff import diff
-from hpconfig.live import live_control
+from hpconfig.live import LiveSet, read_live
 from hpconfig.model import Control
 from hpconfig.perf import paused_gc
 from hpconfig.plan import Plan
@@ -24,23 +24,23 @@ from hpconfig.plan import Plan
 log = logging.getLogger("hpconfig.planning")
 
 
-def fetch_live(client: HyperproofClient, desired: dict[str, Control]) -> dict[str, Control]:
+def fetch_live(client: HyperproofClient, desired: dict[str, Control]) -> LiveSet:
     with paused_gc():
         return _fetch_live(client, desired)
 
 
-def _fetch_live(client: HyperproofClient, desired: dict[str, Control]) -> dict[str, Control]:
-    live: dict[str, Control] = {}
-    for api in client.list_controls():
-        control = live_control(api)
-        live.setdefault(control.identifier, control)
+def _fetch_live(client: HyperproofClient, desired: dict[str, Control]) -> LiveSet:
+    answers = client.list_controls()
+    active = {
+        a.get("controlIdentifier")
+        for a in answers
+        if isinstance(a, dict) and isinstance(a.get("controlIdentifier"), str)
+    }
     wants_archived = any(c.values.get("status") == hp.STATUS_ARCHIVED for c in desired.values())
-    if wants_archived or any(identifier not in live for identifier in desired):
+    if wants_archived or any(identifier not in active for identifier in desired):
         log.debug("asking for archived controls too")
-        for api in client.list_controls(status=hp.STATUS_ARCHIVED):
-            control = live_control(api)
-            live.setdefault(control.identifier, control)
-    return live
+        answers = [*answers, *client.list_controls(status=hp.STATUS_ARCHIVED)]
+    return read_live(answers)
 
 
 def make_plan(
@@ -53,6 +53,9 @@ def make_plan(
     if only is not None:
         desired = {key: control for key, control in desired.items() if only(key)}
     live = fetch_live(client, desired)
+    controls, not_compared, problems = live.controls, live.not_compared, live.problems
     if only is not None:
-        live = {key: control for key, control in live.items() if only(key)}
-    return diff(desired, live, config)
+        controls = {key: control for key, control in controls.items() if only(key)}
+        not_compared = {key: item for key, item in not_compared.items() if only(key)}
+        problems = tuple(p for p in problems if not p.identifier or only(p.identifier))
+    return diff(desired, controls, config, not_compared, problems)

@@ -1,23 +1,31 @@
-"""Where to connect and with what: region, URLs, client id, the secret, timeouts, retries.
+"""Where to connect and with what: region, URLs, client id, the secret, time and size limits.
 
 Owns the precedence (flags, then the environment, then ``hpconfig.yaml``), the rule that the
 secret comes only from ``HYPERPROOF_CLIENT_SECRET`` or the file ``HYPERPROOF_CLIENT_SECRET_FILE``
-names, and the refusal of plain ``http://`` beyond loopback. ``Secret`` keeps the value out of
-every repr, str and log. It must not talk HTTP.
+names (``secret``), the rules on URLs (``urls``: https beyond loopback, and from a repository
+file only Hyperproof's own hosts), and the range of every number: a timeout that is ``inf``,
+``nan``, negative or huge is a settings error, never a run that cannot end. It must not talk
+HTTP.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from urllib.parse import urlsplit
 
 from hpconfig import hyperproof as hp
 from hpconfig.config import Config
-from hpconfig.errors import AuthError, ExitCode, HpconfigError
-from hpconfig.loopback import is_loopback_host
+from hpconfig.errors import AuthError
+from hpconfig.secret import Secret, SettingsError, read_secret_file
+from hpconfig.urls import api_root, check_url, region_of, trusted_in_a_repository
+
+__all__ = ["Secret", "Settings", "SettingsError", "RetryPolicy", "resolve", "parse_seconds"]
+
+log = logging.getLogger("hpconfig.settings")
 
 ENV_CLIENT_ID = "HYPERPROOF_CLIENT_ID"
 ENV_SECRET = "HYPERPROOF_CLIENT_SECRET"
@@ -28,47 +36,26 @@ ENV_TOKEN_URL = "HYPERPROOF_TOKEN_URL"
 ENV_RETRY_ATTEMPTS = "HPCONFIG_RETRY_ATTEMPTS"
 ENV_RETRY_BACKOFF = "HPCONFIG_RETRY_BACKOFF"
 ENV_RETRY_MAX_SECONDS = "HPCONFIG_RETRY_MAX_SECONDS"
+ENV_TIMEOUT = "HPCONFIG_TIMEOUT"
+ENV_REQUEST_TIMEOUT = "HPCONFIG_REQUEST_TIMEOUT"
+ENV_MAX_RESPONSE_MB = "HPCONFIG_MAX_RESPONSE_MB"
 CREDENTIALS_HINT = (
     f"check {ENV_CLIENT_ID} and {ENV_SECRET} (or {ENV_SECRET_FILE}), and that the API client "
     "belongs to this region's organization"
 )
 
-
-class SettingsError(HpconfigError):
-    """A setting is unusable (a bad URL, an unknown region, an unreadable secret file)."""
-
-    exit_code = ExitCode.INVALID_INPUT
-
-
-class Secret:
-    """A secret string that never shows itself: not in repr, str, format, logs or pickles."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __format__(self, spec: str) -> str:
-        return repr(self)
-
-    def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError("a Secret cannot be pickled")
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
+# The largest value each number may take; beyond it a run could not end in any useful time.
+MAX_CONNECT_SECONDS = 300.0
+MAX_GAP_SECONDS = 3600.0  # the read timeout
+MAX_RUN_SECONDS = 86400.0  # the run, and one request
+# 10,000 controls are 16 MB as the API answers them; 256 MB holds 100,000 with room to spare.
+DEFAULT_MAX_RESPONSE_MB = 256
+MAX_RESPONSE_MB = 16 * 1024
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How GETs and token requests are retried; tests set every delay to zero."""
+    """How requests are retried; tests set every delay to zero."""
 
     attempts: int = 5  # retries after the first try
     backoff_factor: float = 0.5  # 0.5, 1, 2, 4... seconds, with jitter
@@ -85,24 +72,25 @@ class Settings:
     client_id: str
     secret: Secret = field(repr=False)
     region: str = hp.DEFAULT_REGION
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    connect_timeout: float = 10.0  # to open a connection
+    read_timeout: float = 60.0  # the longest silence while reading an answer
+    request_timeout: float = 300.0  # one request: connect, headers and the whole body
+    run_timeout: float = 600.0  # every request of the run, retries and their waits included
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_MB * 1024 * 1024  # after decompression
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
-def check_url(name: str, url: str) -> str:
-    """A usable base URL, or SettingsError: https, or http on loopback only."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(f"{name} {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+def parse_seconds(value: object, name: str, maximum: float = MAX_GAP_SECONDS) -> float:
+    """A number of seconds in (0, maximum], or SettingsError naming ``name``."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        seconds = math.nan
+    if isinstance(value, bool) or not (0 < seconds <= maximum):  # NaN fails every comparison
         raise SettingsError(
-            f"{name} {url!r} uses plain http; hpconfig sends credentials only over https "
-            "(plain http is allowed for loopback addresses, such as the sandbox)"
+            f"{name} must be a number of seconds above 0 and at most {maximum:g}, not {value!r}"
         )
-    if parts.username or parts.password:
-        raise SettingsError(f"{name} must not carry credentials in the URL")
-    return url.rstrip("/")
+    return seconds
 
 
 def read_secret(environ: Mapping[str, str]) -> Secret:
@@ -111,13 +99,7 @@ def read_secret(environ: Mapping[str, str]) -> Secret:
     if value and path:
         raise SettingsError(f"set {ENV_SECRET} or {ENV_SECRET_FILE}, not both")
     if path:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as error:
-            raise SettingsError(
-                f"cannot read {ENV_SECRET_FILE} ({path}): {error.strerror}"
-            ) from None
-        return Secret(text.strip("\r\n"))  # mounted secrets often end in a newline
+        return read_secret_file(path, ENV_SECRET_FILE)
     return Secret(value or "")
 
 
@@ -125,10 +107,10 @@ def retry_policy(environ: Mapping[str, str]) -> RetryPolicy:
     """The retry policy, tuned by HPCONFIG_RETRY_* (a backoff of 0 retries without waiting)."""
     policy = RetryPolicy()
     changes: dict[str, float] = {}
-    for name, key, kind in (
-        (ENV_RETRY_ATTEMPTS, "attempts", int),
-        (ENV_RETRY_BACKOFF, "backoff_factor", float),
-        (ENV_RETRY_MAX_SECONDS, "total_seconds", float),
+    for name, key, kind, top in (
+        (ENV_RETRY_ATTEMPTS, "attempts", int, 100),
+        (ENV_RETRY_BACKOFF, "backoff_factor", float, MAX_GAP_SECONDS),
+        (ENV_RETRY_MAX_SECONDS, "total_seconds", float, MAX_RUN_SECONDS),
     ):
         text = environ.get(name)
         if not text:
@@ -137,12 +119,89 @@ def retry_policy(environ: Mapping[str, str]) -> RetryPolicy:
             value = kind(text)
         except ValueError:
             raise SettingsError(f"{name} must be a number, not {text!r}") from None
-        if value < 0:
-            raise SettingsError(f"{name} must not be negative")
+        if not 0 <= value <= top:  # NaN fails too
+            raise SettingsError(f"{name} must be between 0 and {top:g}, not {text!r}")
         changes[key] = value
     if changes.get("backoff_factor") == 0:
         changes.update(jitter=0, retry_after_max=0, backoff_max=0)
     return replace(policy, **changes)  # type: ignore[arg-type]
+
+
+def _url(
+    name: str,
+    flag: str | None,
+    env_name: str,
+    env: Mapping[str, str],
+    from_config: str | None,
+    config: Config,
+    default: str,
+) -> tuple[str, bool]:
+    """The URL for ``name`` and whether it is the region's default."""
+    if flag or env.get(env_name):
+        return check_url(name, flag or env[env_name]), False
+    if from_config:
+        url = check_url(
+            f"{name} (apiUrl/tokenUrl in {config.file or 'hpconfig.yaml'})", from_config
+        )
+        if not trusted_in_a_repository(url):
+            raise SettingsError(
+                f"{name} {url!r} in {config.file or 'hpconfig.yaml'} is not a Hyperproof host: "
+                "a repository file may name only the region table's hosts and loopback, since "
+                "anyone who can push a branch writes it and the client secret would go there. "
+                f"Set {env_name} (or the flag) in the CI job to use another host"
+            )
+        return url, False
+    return default, True
+
+
+def _warn_on_mixed_regions(api_url: str, token_url: str) -> None:
+    api_region, token_region = region_of(api_url, 0), region_of(token_url, 1)
+    if api_region and token_region and api_region != token_region:
+        log.warning(
+            "the API URL is the %s region's and the token URL the %s region's: a token of one "
+            "region is refused by the other; set --region (or %s) instead, or both URLs",
+            api_region,
+            token_region,
+            ENV_REGION,
+        )
+
+
+# Settings field, its flag, its key under `timeouts:` in hpconfig.yaml, its variable, its top.
+_TIMEOUTS = (
+    ("connect_timeout", "--connect-timeout", "connect", None, MAX_CONNECT_SECONDS),
+    ("read_timeout", "--read-timeout", "read", None, MAX_GAP_SECONDS),
+    ("run_timeout", "--timeout", None, ENV_TIMEOUT, MAX_RUN_SECONDS),
+    ("request_timeout", None, None, ENV_REQUEST_TIMEOUT, MAX_RUN_SECONDS),
+)
+
+
+def _timeouts(
+    config: Config, env: Mapping[str, str], flags: dict[str, float | None]
+) -> dict[str, float]:
+    """Each timeout given, checked for range; those not given keep ``Settings``' defaults."""
+    where = config.file or "hpconfig.yaml"
+    chosen: dict[str, float] = {}
+    for key, flag, config_key, env_name, top in _TIMEOUTS:
+        from_config = getattr(config, key) if config_key else None
+        if flags.get(key) is not None:
+            chosen[key] = parse_seconds(flags[key], flag or key, top)
+        elif env_name and env.get(env_name):
+            chosen[key] = parse_seconds(env[env_name], env_name, top)
+        elif from_config is not None:
+            chosen[key] = parse_seconds(from_config, f"{where}: $.timeouts.{config_key}", top)
+    return chosen
+
+
+def _max_response_bytes(env: Mapping[str, str]) -> int:
+    text = env.get(ENV_MAX_RESPONSE_MB)
+    if not text:
+        return DEFAULT_MAX_RESPONSE_MB * 1024 * 1024
+    if not re.fullmatch(r"[0-9]{1,6}", text.strip()) or not 1 <= int(text) <= MAX_RESPONSE_MB:
+        raise SettingsError(
+            f"{ENV_MAX_RESPONSE_MB} must be a whole number of megabytes from 1 to "
+            f"{MAX_RESPONSE_MB}, not {text!r}"
+        )
+    return int(text) * 1024 * 1024
 
 
 def resolve(
@@ -155,6 +214,7 @@ def resolve(
     client_id: str | None = None,
     connect_timeout: float | None = None,
     read_timeout: float | None = None,
+    run_timeout: float | None = None,
     retry: RetryPolicy | None = None,
 ) -> Settings:
     """Flags (the keyword arguments) win, then the environment, then the config file."""
@@ -166,12 +226,26 @@ def resolve(
             f"(or set {ENV_API_URL} and {ENV_TOKEN_URL})"
         )
     default_api, default_token = hp.REGIONS[chosen_region]
-    chosen_api = check_url(
-        "the API URL", api_url or env.get(ENV_API_URL) or config.api_url or default_api
+    chosen_api, api_default = _url(
+        "the API URL", api_url, ENV_API_URL, env, config.api_url, config, default_api
     )
-    chosen_token = check_url(
-        "the token URL", token_url or env.get(ENV_TOKEN_URL) or config.token_url or default_token
+    chosen_api = api_root(chosen_api)
+    chosen_token, token_default = _url(
+        "the token URL", token_url, ENV_TOKEN_URL, env, config.token_url, config, default_token
     )
+    if api_default != token_default:  # one overridden, the other the region's
+        _warn_on_mixed_regions(chosen_api, chosen_token)
+    timeouts = _timeouts(
+        config,
+        env,
+        {
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+            "run_timeout": run_timeout,
+        },
+    )
+    max_response_bytes = _max_response_bytes(env)
+    policy = retry or retry_policy(env)
     chosen_id = client_id or env.get(ENV_CLIENT_ID) or config.client_id or ""
     secret = read_secret(env)
     missing = [
@@ -189,7 +263,7 @@ def resolve(
         client_id=chosen_id,
         secret=secret,
         region=chosen_region,
-        connect_timeout=connect_timeout or config.connect_timeout or 10.0,
-        read_timeout=read_timeout or config.read_timeout or 60.0,
-        retry=retry or retry_policy(env),
+        max_response_bytes=max_response_bytes,
+        retry=policy,
+        **timeouts,
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hpconfig.auth import ClientCredentialsAuth
+from hpconfig.auth import TokenSource
 from hpconfig.client import HyperproofClient
 from hpconfig.errors import ApiError, AuthError
 from hpconfig.sandbox import Sandbox
@@ -73,12 +73,11 @@ def test_token_is_renewed_before_expires_in_runs_out(hpconfig_sandbox: Sandbox) 
     now = [1000.0]
     settings = settings_for(hpconfig_sandbox)
     with HyperproofClient(settings) as made:
-        made.auth = ClientCredentialsAuth(
+        made.auth = TokenSource(
             settings.token_url,
             settings.client_id,
             settings.secret,
-            made.session,
-            made.timeout,
+            made._post_token,
             clock=lambda: now[0],
         )
         made.list_users()
@@ -231,7 +230,7 @@ def test_every_request_has_timeouts_and_a_trace_header(
     client.session.request = spy
     client.list_controls()
     assert sent and all(kwargs["timeout"] == (2, 5) for kwargs in sent)
-    api_calls = [kwargs for kwargs in sent if kwargs.get("auth") is not None]
+    api_calls = [kwargs for kwargs in sent if "headers" in kwargs]
     assert api_calls and all(k["headers"]["traceparent"].startswith("00-") for k in api_calls)
 
 

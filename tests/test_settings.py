@@ -24,14 +24,14 @@ def test_region_defaults_and_urls() -> None:
 def test_flags_win_then_environment_then_config() -> None:
     config = Config(
         region="gov",
-        api_url="https://config.example",
+        api_url="https://api.hyperproof.eu",
         client_id="config-id",
         connect_timeout=3,
         read_timeout=4,
     )
     from_config = resolve(config, {"HYPERPROOF_CLIENT_SECRET": "x"})
     assert (from_config.api_url, from_config.client_id, from_config.region) == (
-        "https://config.example",
+        "https://api.hyperproof.eu",
         "config-id",
         "gov",
     )

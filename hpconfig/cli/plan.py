@@ -19,6 +19,24 @@ from hpconfig.project import load_project
 from hpconfig.render import diagnostics
 
 
+class _Seconds(click.ParamType):
+    """Seconds above 0 and at most ``maximum``: ``inf``, ``nan`` and huge values are usage
+    errors (click's FloatRange lets NaN through)."""
+
+    name = "seconds"
+
+    def __init__(self, maximum: float) -> None:
+        self.maximum = maximum
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        from hpconfig.settings import SettingsError, parse_seconds
+
+        try:
+            return parse_seconds(value, "the value", self.maximum)
+        except SettingsError as error:
+            self.fail(str(error).removeprefix("the value "), param, ctx)
+
+
 def _write_report(path: Path, text: str) -> None:
     try:
         write_atomically(path, text)
@@ -167,7 +185,7 @@ def _plan_options(function: Any) -> Any:
 _detailed_exitcode = click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when in sync, 2 when the plan has changes (as Terraform).",
+    help="Exit 0 when in sync, 2 when the plan has changes or controls it could not compare.",
 )
 
 _controls_option = click.option(
@@ -188,8 +206,17 @@ _controls_option = click.option(
 @click.option("--api-url", help="API host root; overrides the region's.")
 @click.option("--token-url", help="OAuth token URL; overrides the region's.")
 @click.option("--client-id", help="The API client's id (the secret only from the environment).")
-@click.option("--connect-timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
-@click.option("--read-timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
+@click.option("--connect-timeout", type=_Seconds(300), help="Seconds to connect (default 10).")
+@click.option(
+    "--read-timeout", type=_Seconds(3600), help="Longest silence of a server, seconds (60)."
+)
+@click.option(
+    "--timeout",
+    "run_timeout",
+    type=_Seconds(86400),
+    help="Seconds the whole run may take talking to Hyperproof, retries included (600; "
+    "HPCONFIG_TIMEOUT).",
+)
 @click.pass_obj
 def plan(
     obj: dict[str, Any],
@@ -202,6 +229,7 @@ def plan(
     client_id: str | None,
     connect_timeout: float | None,
     read_timeout: float | None,
+    run_timeout: float | None,
     **report: Any,
 ) -> int:
     """Compare the manifests with Hyperproof and report the drift (read-only)."""
@@ -219,6 +247,7 @@ def plan(
         client_id=client_id,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
+        run_timeout=run_timeout,
     )
     only = _selection(controls, project.desired)
     result = _plan_with(settings, project, only)
@@ -227,7 +256,9 @@ def plan(
 
 
 def _exit_code(result: Any, detailed_exitcode: bool) -> int:
-    return ExitCode.CHANGES if detailed_exitcode and result.has_changes else ExitCode.OK
+    # A declared control that could not be compared may differ: never "in sync" then.
+    changed = result.has_changes or not result.complete
+    return ExitCode.CHANGES if detailed_exitcode and changed else ExitCode.OK
 
 
 @cli.command()

@@ -35,14 +35,21 @@ def _fault_option(text: str) -> dict[str, Any]:
     """``rate-limit,path=/v1/controls,count=2,retry_after=1`` → Fault keyword arguments."""
     kind, *pairs = text.split(",")
     options: dict[str, Any] = {"kind": kind.strip()}
-    numbers = {"count": int, "fraction": float, "retry_after": float, "status": int}
+    numbers = {
+        "count": int,
+        "fraction": float,
+        "retry_after": float,
+        "status": int,
+        "size": int,
+        "delay": float,
+    }
+    texts = ("path", "method", "message", "location", "identifier")
     for pair in pairs:
         key, sep, value = pair.partition("=")
         key = key.strip().replace("-", "_")
-        if not sep or key not in (*numbers, "path", "method", "message"):
+        if not sep or key not in (*numbers, *texts):
             raise click.BadParameter(
-                f"{pair!r}: expected key=value with a key of "
-                "path, method, count, fraction, retry_after, status, message"
+                f"{pair!r}: expected key=value with a key of {', '.join([*numbers, *texts])}"
             )
         try:
             options[key] = numbers[key](value) if key in numbers else value

@@ -68,6 +68,11 @@ def render_markdown(plan: Plan, limit: int = COMMENT_LIMIT, full_report: str = "
             f"- ⚠️ Updates {plan.safety.percent:.0f}% of existing controls, over the "
             f"{plan.safety.max_percent:g}% safety limit."
         )
+    if plan.not_compared:
+        tail.append(
+            f"- ⚠️ {len(plan.not_compared)} declared controls could not be compared (malformed "
+            "or duplicated in Hyperproof); the job's log and the JSON report name them."
+        )
     head_text = "\n".join(head) + "\n"
     tail_text = ("\n" + "\n".join(tail) + "\n") if tail else ""
     sections = [_section(change) for change in plan.changes]

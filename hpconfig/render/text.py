@@ -72,6 +72,22 @@ def render_text(plan: Plan, color: bool = False, show_unmanaged: bool = False) -
         if change.ignored:
             lines.append(paint(f"      ignored: {', '.join(change.ignored)}", "dim"))
         lines.append("")
+    for item in plan.not_compared:
+        where = f"  ({item.source.file}:{item.source.line})" if item.source else ""
+        lines.append(
+            paint(f"  ! {value_text(item.identifier)} could not be compared", "red") + where
+        )
+        lines.append(f"      {item.reason}: {value_text(item.detail)}")
+        lines.append("")
+    if plan.live_problems:
+        lines.append(f"Hyperproof data hpconfig could not use ({len(plan.live_problems)}):")
+        lines += [
+            f"  {value_text(p.id)} {value_text(p.identifier)} {p.field}: {value_text(p.message)}"
+            for p in plan.live_problems[:20]
+        ]
+        if len(plan.live_problems) > 20:
+            lines.append(f"  ... and {len(plan.live_problems) - 20} more in the JSON report")
+        lines.append("")
     if show_unmanaged and plan.unmanaged:
         lines.append("Unmanaged (in Hyperproof, in no manifest):")
         lines += [f"  ? {item.identifier}" for item in plan.unmanaged]

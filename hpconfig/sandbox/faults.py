@@ -1,16 +1,24 @@
 """Misbehaviour on request: which requests fail, and how.
 
-Owns the fault book: each fault matches a method and a path pattern, and fires for the next N
-matching requests or for a fraction of them. It must not write responses; ``server`` turns a
-fault into bytes on the wire.
+Owns the fault book (each fault matches a method and a path pattern, and fires for the next N
+matching requests or for a fraction of them) and what each kind answers, as a ``Reply``: a
+status, headers and the body in pieces, with a pause before each piece (``trickle``), no
+length (chunked: ``huge``), compressed (``gzip-bomb``), a redirect to another origin, or the
+real list of controls made hostile (``malformed-control``, ``duplicate-identifier``). It must
+not touch a socket; ``server`` writes a ``Reply`` in one place.
 """
 
 from __future__ import annotations
 
+import copy
 import fnmatch
+import functools
+import json
 import random
 import threading
-from dataclasses import asdict, dataclass
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hpconfig import hyperproof as hp
@@ -27,7 +35,16 @@ PRESETS: dict[str, tuple[int, str]] = {
     "drop": (0, "the connection is closed without an answer"),
     "malformed": (200, "a truncated JSON body"),
     "html": (502, "an HTML error page, as a proxy sends"),
+    "trickle": (200, "the list of controls, one byte at a time (delay seconds apart)"),
+    "huge": (200, "a JSON array of size bytes, chunked, without a length"),
+    "gzip-bomb": (200, "gzip that inflates to size bytes"),
+    "redirect": (307, "a redirect to another origin (location)"),
+    "malformed-control": (200, "the list with a control of wrong types (or control, as given)"),
+    "duplicate-identifier": (200, "the list with a second control of one identifier"),
 }
+DEFAULT_SIZES = {"huge": 512 * 1024 * 1024, "gzip-bomb": 1024 * 1024 * 1024}
+DEFAULT_TRICKLE_DELAY = 0.5
+PIECE = 64 * 1024
 
 
 @dataclass
@@ -40,12 +57,21 @@ class Fault:
     retry_after: float | None = None  # seconds, sent as Retry-After when set
     status: int | None = None  # overrides the preset's status
     message: str | None = None  # overrides the preset's message
+    size: int | None = None  # huge, gzip-bomb: bytes of the (inflated) body
+    delay: float | None = None  # trickle: seconds before each byte
+    location: str | None = None  # redirect: where to; default the same path on localhost
+    identifier: str | None = None  # malformed-control, duplicate-identifier: which control
+    control: Any = None  # malformed-control: a whole control (any JSON) to add as given
 
     def __post_init__(self) -> None:
         if self.kind not in PRESETS:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of: {', '.join(PRESETS)}")
         if self.fraction is not None and not 0 <= self.fraction <= 1:
             raise ValueError("fraction must be between 0 and 1")
+        if self.size is not None and (not isinstance(self.size, int) or self.size < 1):
+            raise ValueError("size must be a positive whole number of bytes")
+        if self.delay is not None and not 0 <= float(self.delay) <= 60:
+            raise ValueError("delay must be between 0 and 60 seconds")
 
     @property
     def http_status(self) -> int:
@@ -99,3 +125,104 @@ class FaultBook:
                         self.faults.remove(fault)
                     return fault
             return None
+
+
+@dataclass
+class Reply:
+    """What the server writes for a fault; ``length`` None means chunked, ``drop`` nothing."""
+
+    status: int
+    body: Iterable[bytes] = ()
+    length: int | None = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+    delay: float = 0.0  # before each piece of the body
+    drop: bool = False
+
+
+def _whole(status: int, body: bytes, **options: Any) -> Reply:
+    return Reply(status, [body], len(body), **options)
+
+
+def _huge(size: int) -> Iterator[bytes]:
+    """A JSON array of strings, ``size`` bytes in all, in pieces of at most 64 KiB."""
+    piece = b'"' + b"x" * (PIECE - 4) + b'",'
+    yield b"["
+    left = size - 1
+    while left > len(piece) + 4:
+        yield piece
+        left -= len(piece)
+    yield b'"' + b"x" * max(left - 3, 0) + b'"]'
+
+
+@functools.lru_cache(maxsize=4)
+def _bomb(size: int) -> bytes:
+    """gzip of ``size`` spaces: about a thousandth of the size on the wire."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = b" " * min(size, 1024 * 1024)
+    parts = []
+    left = size
+    while left > 0:
+        parts.append(compressor.compress(block[: min(left, len(block))]))
+        left -= len(block)
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+def _target(controls: list[Any], identifier: str | None) -> int | None:
+    for index, control in enumerate(controls):
+        if identifier is None or (
+            isinstance(control, dict) and control.get("controlIdentifier") == identifier
+        ):
+            return index
+    return None  # not in this list (say, the archived one): it stays as it is
+
+
+def _hostile_list(fault: Fault, controls: list[Any]) -> list[Any]:
+    controls = copy.deepcopy(controls)
+    if fault.kind == "malformed-control" and fault.control is not None:
+        return [*controls, fault.control]
+    index = _target(controls, fault.identifier)
+    if index is None:
+        return controls
+    if fault.kind == "duplicate-identifier":
+        twin = dict(controls[index], id=f"{controls[index].get('id')}-duplicate")
+        return [*controls, twin]
+    controls[index].update(
+        owner=42, freshForDuration={"days": 30}, updatedOn=20261120, name=["not", "a", "string"]
+    )
+    return controls
+
+
+def reply(fault: Fault, path: str, live_list: Callable[[], bytes], port: int) -> Reply:
+    """The answer a fault gives instead of the real one."""
+    status = fault.http_status
+    headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+    if fault.kind == "drop":
+        return Reply(0, drop=True)
+    if fault.kind == "malformed":
+        return _whole(status, b'{"id": "truncated', headers=headers)
+    if fault.kind == "html":
+        page = (
+            "<html><head><title>502 Bad Gateway</title></head>"
+            "<body><center><h1>502 Bad Gateway</h1></center></body></html>"
+        )
+        return _whole(status, page.encode(), headers=headers, content_type="text/html")
+    if fault.kind == "trickle":
+        body = live_list()
+        pieces = (body[i : i + 1] for i in range(len(body)))
+        delay = DEFAULT_TRICKLE_DELAY if fault.delay is None else float(fault.delay)
+        return Reply(status, pieces, len(body), headers, delay=delay)
+    if fault.kind == "huge":
+        return Reply(status, _huge(fault.size or DEFAULT_SIZES["huge"]), None, headers)
+    if fault.kind == "gzip-bomb":
+        headers["Content-Encoding"] = "gzip"
+        return _whole(status, _bomb(fault.size or DEFAULT_SIZES["gzip-bomb"]), headers=headers)
+    if fault.kind == "redirect":
+        headers["Location"] = fault.location or f"http://localhost:{port}{path}"
+        return _whole(status, b"", headers=headers)
+    if fault.kind in ("malformed-control", "duplicate-identifier"):
+        body = json.dumps(_hostile_list(fault, json.loads(live_list()))).encode()
+        return _whole(status, body, headers=headers)
+    error = json.dumps({"statusCode": status, "message": fault.text}).encode()
+    return _whole(status, error, headers=headers)

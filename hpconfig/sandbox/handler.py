@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from hpconfig.sandbox.admin import admin_answer, admin_refusal
-from hpconfig.sandbox.api import api_answer, bearer
-from hpconfig.sandbox.faults import Fault
+from hpconfig.sandbox.api import api_answer, bearer, flag
+from hpconfig.sandbox.faults import Fault, reply
 from hpconfig.sandbox.oauth import token_answer
 from hpconfig.sandbox.requestlog import LogEntry, body_keys
 from hpconfig.sandbox.rules import ApiProblem
@@ -204,23 +204,43 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def send_fault(handler: Handler, fault: Fault, path: str, query: dict[str, list[str]]) -> None:
-    """The one place a fault becomes bytes on the wire (or none: ``drop``); ``path`` and
+    """The one place a fault reaches the wire: ``faults.reply`` says what to write; ``path`` and
     ``query`` are the request's, for faults that answer with the real data made hostile."""
-    headers = {}
-    if fault.retry_after is not None:
-        headers["Retry-After"] = f"{fault.retry_after:g}"
-    if fault.kind == "drop":
+    status_filter = query.get("status", [None])[-1]
+    expand = flag(query, "expandScopes", "expandscopes")
+    answer = reply(
+        fault,
+        path,
+        lambda: handler.server.controls_body(status_filter, expand),
+        handler.server.server_address[1],
+    )
+    if answer.drop:
         handler.close_connection = True
-        handler.status = 0
         return
-    if fault.kind == "malformed":
-        handler.send(fault.http_status, b'{"id": "truncated', headers=headers)
-        return
-    if fault.kind == "html":
-        page = (
-            "<html><head><title>502 Bad Gateway</title></head>"
-            "<body><center><h1>502 Bad Gateway</h1></center></body></html>"
-        )
-        handler.send(fault.http_status, page.encode(), "text/html", headers)
-        return
-    handler.send_error_json(fault.http_status, fault.text, headers)
+    # The reader left the socket's timeout at what remained of the request's deadline.
+    handler.connection.settimeout(handler.server.settings.request_timeout)
+    handler.send_response(answer.status)
+    handler.send_header("Content-Type", answer.content_type)
+    chunked = answer.length is None
+    if chunked or answer.delay or fault.kind == "gzip-bomb":
+        handler.send_header("Connection", "close")  # the client gives up mid-body
+    if chunked:
+        handler.send_header("Transfer-Encoding", "chunked")
+    else:
+        handler.send_header("Content-Length", str(answer.length))
+    for name, value in answer.headers.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.status = answer.status
+    try:
+        handler.wfile.flush()
+        # The body goes straight to the socket: when the client gives up (as it should on a
+        # trickle or a huge body), nothing is left in a buffer for the server to choke on.
+        for piece in answer.body:
+            if answer.delay:
+                time.sleep(answer.delay)
+            handler.connection.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+        if chunked:
+            handler.connection.sendall(b"0\r\n\r\n")
+    except OSError:
+        handler.close_connection = True
