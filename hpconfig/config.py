@@ -17,6 +17,7 @@ from hpconfig import schema
 from hpconfig.document import Document, YList, YMap, json_path
 from hpconfig.errors import Location, Problem, Severity
 from hpconfig.loader import CONFIG_NAMES, load_file
+from hpconfig.untrusted import excerpt
 
 # Keys that look like they hold a secret. `tokenUrl` is a URL, not a token, and is allowed.
 _SECRET_KEY = re.compile(r"secret|password|passwd|credential|apikey|privatekey|token$|bearer")
@@ -99,8 +100,8 @@ def _secret_keys(document: Document) -> list[Problem]:
                         Problem(
                             document.locate([*path, key], key=True),
                             json_path([*path, key]),
-                            f"{key!r} looks like a secret, and hpconfig.yaml is kept in git: "
-                            "remove it (rotate the secret if it was pushed) and set "
+                            f"{excerpt(key)} looks like a secret, and hpconfig.yaml is kept in "
+                            "git: remove it (rotate the secret if it was pushed) and set "
                             "HYPERPROOF_CLIENT_SECRET or HYPERPROOF_CLIENT_SECRET_FILE instead",
                         )
                     )
@@ -128,7 +129,7 @@ def _expiry(
     try:
         expires = date.fromisoformat(value)
     except (TypeError, ValueError):
-        return None, Problem(*where, f"{value!r} is not a real date")
+        return None, Problem(*where, f"{excerpt(value)} is not a real date")
     if expires < today:
         message = (
             f"this ignore rule expired on {expires.isoformat()}; "
@@ -182,6 +183,39 @@ def _expiry_despite(document: Document, reported: list[Problem], today: date) ->
     return found
 
 
+def repository_root(directory: Path) -> Path:
+    """The git top level above ``directory`` (a ``.git`` entry), else ``directory`` itself."""
+    start = directory.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+def _manifest_paths(document: Document, base: Path) -> tuple[tuple[Path, ...], list[Problem]]:
+    """``manifests`` resolved against the config's folder; an entry that leads outside the
+    repository (``../../etc/passwd``, an absolute path, a symlink out) is a problem, since a
+    pull request writes this file and must not make hpconfig read another."""
+    root = repository_root(base)
+    paths: list[Path] = []
+    problems: list[Problem] = []
+    for index, entry in enumerate(document.data.get("manifests", ())):
+        where: list[Any] = ["manifests", index]
+        resolved = (base / entry).resolve()
+        if resolved != root and root not in resolved.parents:
+            problems.append(
+                Problem(
+                    document.locate(where),
+                    json_path(where),
+                    f"{excerpt(entry)} leads outside the repository ({root}); "
+                    "list only manifests inside it",
+                )
+            )
+            continue
+        paths.append(base / entry)
+    return tuple(paths), problems
+
+
 def load_config(
     path: Path, today: date, display: str | None = None
 ) -> tuple[Config, list[Problem]]:
@@ -204,11 +238,13 @@ def load_config(
         if rule:
             rules.append(rule)
     base = path.parent
+    manifests, manifest_problems = _manifest_paths(document, base)
+    problems += manifest_problems
     timeouts = data.get("timeouts", {})
     safety = data.get("safety", {})
     config = Config(
         file=document.file,
-        manifests=tuple(base / entry for entry in data.get("manifests", ())),
+        manifests=manifests,
         region=data.get("region"),
         api_url=data.get("apiUrl"),
         token_url=data.get("tokenUrl"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpconfig.errors import Location
+from hpconfig.untrusted import excerpt
 
 Mark = tuple[int, int]  # 1-based line and column
 
@@ -53,10 +54,10 @@ def json_path(parts: Iterable[PathPart]) -> str:
     for part in parts:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part.isidentifier():
+        elif part.isidentifier() and len(part) <= 60:
             text += f".{part}"
         else:
-            text += "[" + repr(part) + "]"
+            text += "[" + excerpt(part) + "]"  # a key is data: quoted short, never whole
     return text
 
 

@@ -2,7 +2,8 @@
 
 Owns the one rule for what a duration is, so that the manifest, the API's ``freshForDuration``
 and reports agree: ``30d``, ``P30D`` and ``PT720H`` are the same value. ISO-8601 parsing is
-isodate's; this module adds hpconfig's limits (positive, whole seconds, no months or years).
+isodate's; this module adds hpconfig's limits (positive, at most 100 years, whole seconds, no
+months or years).
 """
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ from functools import lru_cache
 
 import isodate
 
-_SHORT = re.compile(r"^(\d+)([wdh])$")
+from hpconfig.untrusted import excerpt
+
+_SHORT = re.compile(r"([0-9]+)([wdh])")
 _SHORT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600}
+# Longer than any evidence stays fresh; beyond it, a typo (or an attempt to overflow a date).
+MAX_SECONDS = 100 * 366 * 86400
+_TOO_LONG = "is longer than 100 years; write a shorter duration"
 
 
 class DurationError(ValueError):
@@ -25,33 +31,41 @@ class DurationError(ValueError):
 def parse_duration(text: object) -> int:
     """A duration as written → whole seconds, or DurationError saying why not."""
     if not isinstance(text, str):
-        raise DurationError(f"{text!r} is not a duration; write it with a unit, e.g. 30d or P30D")
+        raise DurationError(
+            f"{excerpt(text)} is not a duration; write it with a unit, e.g. 30d or P30D"
+        )
     value = text.strip()
-    short = _SHORT.match(value)
+    if len(value) > 40:  # no real duration is this long; int() of thousands of digits raises
+        raise DurationError(f"{excerpt(text)} {_TOO_LONG}")
+    short = _SHORT.fullmatch(value)
     if short:
         seconds = int(short.group(1)) * _SHORT_SECONDS[short.group(2)]
     else:
         if not value.startswith(("P", "-P", "+P")):
             raise DurationError(
-                f"{text!r} is not a duration; write e.g. 30d, 720h, 4w, P30D or PT720H"
+                f"{excerpt(text)} is not a duration; write e.g. 30d, 720h, 4w, P30D or PT720H"
             )
         try:
             parsed = isodate.parse_duration(value)
+        except OverflowError:
+            raise DurationError(f"{excerpt(text)} {_TOO_LONG}") from None
         except (isodate.ISO8601Error, ValueError):
             raise DurationError(
-                f"{text!r} is not an ISO-8601 duration; write e.g. P30D or PT720H"
+                f"{excerpt(text)} is not an ISO-8601 duration; write e.g. P30D or PT720H"
             ) from None
         if not isinstance(parsed, timedelta):
             raise DurationError(
-                f"{text!r} uses months or years, which have no fixed length; "
+                f"{excerpt(text)} uses months or years, which have no fixed length; "
                 "write days or hours instead (e.g. P90D)"
             )
         total = parsed.total_seconds()
         if total != int(total):
-            raise DurationError(f"{text!r} is not a whole number of seconds")
+            raise DurationError(f"{excerpt(text)} is not a whole number of seconds")
         seconds = int(total)
     if seconds <= 0:
-        raise DurationError(f"{text!r} must be longer than zero")
+        raise DurationError(f"{excerpt(text)} must be longer than zero")
+    if seconds > MAX_SECONDS:
+        raise DurationError(f"{excerpt(text)} {_TOO_LONG}")
     return seconds
 
 

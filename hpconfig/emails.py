@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
+from hpconfig.untrusted import excerpt
+
 RESERVED_TOP_LEVEL = ("test", "example", "invalid", "localhost")
 
 
@@ -31,7 +33,7 @@ def email_problem(email: str) -> str | None:
             _syntax_stand_in(email), check_deliverability=False, globally_deliverable=False
         )
     except EmailNotValidError as reason:
-        return f"{email!r} is not a valid email address ({reason})"
+        return f"{excerpt(email)} is not a valid email address ({reason})"
     return None
 
 

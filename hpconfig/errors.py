@@ -35,6 +35,7 @@ class ExitCode(enum.IntEnum):
     REMOTE = 4
     UNSAFE = 5
     USAGE = 64
+    OUTPUT = 74  # standard output could not be written (EX_IOERR, as 64 is EX_USAGE)
 
 
 @dataclass(frozen=True, order=True)

@@ -19,6 +19,7 @@ from hpconfig.document import Document, Mark, YMap, json_path, under
 from hpconfig.durations import DurationError, parse_duration
 from hpconfig.emails import email_problem
 from hpconfig.errors import Location, Problem
+from hpconfig.untrusted import excerpt
 
 # The manifest's control fields, as keys of a control (``freshness`` is a mapping of two).
 FIELD_KEYS = (
@@ -172,6 +173,17 @@ class _FileModel:
                 found[name] = (value, self.check_value(name, value, prefix), prefix, marks[name])
         return found
 
+    def plain_identifier(self, identifier: str, index: int) -> bool:
+        """The schema refuses control characters and leading whitespace; trailing whitespace
+        is checked here, since a pattern cannot anchor at the end alike in every dialect."""
+        if identifier == identifier.rstrip():
+            return True
+        self.problem(
+            ["controls", index, "identifier"],
+            f"{excerpt(identifier)} must not start or end with whitespace",
+        )
+        return False
+
     def controls(self) -> Iterable[tuple[int, str, Control | None]]:
         """Each control's index, identifier, and the control (None when it has a problem)."""
         data = self.document.data
@@ -185,6 +197,8 @@ class _FileModel:
                 continue
             identifier = declared.get("identifier")
             if not isinstance(identifier, str) or self.reported(["controls", index, "identifier"]):
+                continue
+            if not self.plain_identifier(identifier, index):
                 continue
             yield index, identifier, self.control(index, identifier, declared, defaults)
 
@@ -237,7 +251,7 @@ def desired_controls(
                     Problem(
                         document.locate(path),
                         json_path(path),
-                        f"identifier {identifier!r} is declared twice: first at {first}; "
+                        f"identifier {excerpt(identifier)} is declared twice: first at {first}; "
                         "declare each control once",
                     )
                 )

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from hpconfig import schema
-from hpconfig.config import Config, find_config, load_config
+from hpconfig.config import Config, find_config, load_config, repository_root
 from hpconfig.document import Document
 from hpconfig.errors import Location, Problem, Severity
+from hpconfig.files import unique_files
 from hpconfig.loader import CONFIG_NAMES, discover, display_name, load_file
 from hpconfig.model import Control, desired_controls
 from hpconfig.perf import paused_gc
@@ -43,6 +44,38 @@ def utc_today() -> date:
     return datetime.now(timezone.utc).date()
 
 
+def _leaves_repository(file: Path) -> bool:
+    """True for a symlink whose target lies outside the repository of the folder holding it."""
+    if not file.is_symlink():
+        return False
+    root = repository_root(file.parent)
+    target = file.resolve()
+    return root != target and root not in target.parents
+
+
+def _inside_repositories(files: list[Path], paths: list[Path]) -> tuple[list[Path], list[Problem]]:
+    """Files a directory walk found, less symlinks that lead outside that directory's repository
+    (a pull request can commit ``controls/x.yaml -> /etc/shadow``); a file named itself stays."""
+    roots = {path: repository_root(path) for path in paths if path.is_dir()}
+    kept: list[Path] = []
+    problems: list[Problem] = []
+    for file in files:
+        walked = [root for path, root in roots.items() if path in file.parents]
+        if walked and file.is_symlink():
+            target = file.resolve()
+            if not any(root == target or root in target.parents for root in walked):
+                problems.append(
+                    Problem(
+                        Location(display_name(file)),
+                        "",
+                        "a symlink that leads outside the repository; it is not read",
+                    )
+                )
+                continue
+        kept.append(file)
+    return kept, problems
+
+
 def load_project(
     paths: list[Path], config_path: Path | None = None, today: date | None = None
 ) -> Project:
@@ -57,9 +90,18 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
     found, replaces = find_config(config_path, paths)
     config = Config()
     if found is not None:
-        if not found.is_file():
+        if not found.exists():  # anything else (a FIFO, a device) load_config names
             problems.append(
                 Problem(Location(display_name(found)), "", "the config file does not exist")
+            )
+        elif config_path is None and _leaves_repository(found):
+            problems.append(
+                Problem(
+                    Location(display_name(found)),
+                    "",
+                    "a symlink that leads outside the repository; it is not read "
+                    "(name a config outside it with --config)",
+                )
             )
         else:
             config, config_problems = load_config(found, today, display_name(found))
@@ -71,7 +113,8 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
         manifest_paths = [Path(".")]
     skipped: list[tuple[Path, str]] = []
     files, missing = discover(manifest_paths, skipped)
-    problems += missing
+    files, outside = _inside_repositories(unique_files(files), manifest_paths)
+    problems += missing + outside
     documents: list[tuple[Document, set[tuple[Any, ...]]]] = []
     names: list[str] = []
     for file in files:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from hpconfig.document import Document, json_path, under
 from hpconfig.durations import DurationError, parse_duration
 from hpconfig.errors import Problem
+from hpconfig.untrusted import excerpt as shown
 
 if TYPE_CHECKING:
     import jsonschema
@@ -89,12 +90,6 @@ _JSON_TYPES = {
 }
 
 
-def shown(value: Any, limit: int = 60) -> str:
-    """A value as it appears in a message: repr, cut to ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing (null)"
@@ -132,12 +127,16 @@ def _explain_pattern(error: ValidationError) -> str | None:
     if field == "identifier":
         if value == "":
             return None  # "must not be empty" says it
+        if error.validator == "not":
+            return f"{shown(value)} must not contain control or bidirectional characters"
         return f"{shown(value)} must not start or end with whitespace"
     if field == "expires":
         return f"{shown(value)} is not a date; write YYYY-MM-DD"
     if field in ("apiUrl", "tokenUrl"):
         return f"{shown(value)} is not a URL; write https://..."
-    return f"{shown(value)} does not match the pattern {error.validator_value!r}"
+    if error.validator == "not":
+        return f"{shown(value)} has characters that are not allowed here"
+    return f"{shown(value)} does not match the pattern {shown(error.validator_value)}"
 
 
 def _message(error: ValidationError) -> str | None:
@@ -169,7 +168,7 @@ def _message(error: ValidationError) -> str | None:
     if keyword == "minProperties":
         keys = ", ".join(sorted(schema.get("properties", {})))
         return f"must set at least one of: {keys}"
-    if keyword == "pattern":
+    if keyword in ("pattern", "not") and isinstance(value, str):
         return _explain_pattern(error)
     if keyword == "format" and expected == "email":
         from hpconfig.emails import email_problem
@@ -196,10 +195,15 @@ def check(document: Document, name: str) -> tuple[list[Problem], set[tuple[Any, 
     gate = _gate(name)
     if gate is not None and gate(document.data):
         return found, invalid
+    worded: set[tuple[Any, ...]] = set()  # a string that fails two patterns gets one message
     for error in validator(name).iter_errors(document.data):
         path = list(error.absolute_path)
         if document.damaged and under(path, document.damaged):
             continue  # the loader already said what is wrong here
+        if error.validator in ("pattern", "not"):
+            if tuple(path) in worded:
+                continue
+            worded.add(tuple(path))
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = list(error.schema.get("properties", {}))
             for key in error.instance:
@@ -209,7 +213,7 @@ def check(document: Document, name: str) -> tuple[list[Problem], set[tuple[Any, 
                         Problem(
                             document.locate([*path, key], key=True),
                             json_path([*path, key]),
-                            f"unknown key {key!r}{suggestion(key, allowed)}",
+                            f"unknown key {shown(key)}{suggestion(key, allowed)}",
                         )
                     )
             continue

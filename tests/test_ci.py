@@ -30,6 +30,8 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + sorted(
 )
 BIN = Path(sys.executable).parent
 
+ANNOTATION_COMMANDS = ("::error ", "::warning ", "::notice ")  # not ::stop-commands
+
 
 def env_for(sandbox: Sandbox) -> dict[str, str]:
     return {
@@ -48,7 +50,7 @@ def run(sandbox: Sandbox, *args: str, **extra: str) -> Result:
 
 
 def commands(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("::")]
+    return [line for line in text.splitlines() if line.startswith(ANNOTATION_COMMANDS)]
 
 
 # --- annotations -------------------------------------------------------------------------------

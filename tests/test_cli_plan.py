@@ -36,6 +36,9 @@ def env_for(sandbox: Sandbox, secret: str = CANARY) -> dict[str, str]:
         "HYPERPROOF_CLIENT_SECRET_FILE": "",
         "NO_COLOR": "",
         "HPCONFIG_RETRY_BACKOFF": "0",  # tests never sleep for backoff
+        "GITHUB_SHA": "",  # the Markdown report names the run when in Actions; not here
+        "GITHUB_RUN_ID": "",
+        "GITHUB_STEP_SUMMARY": "",
     }
 
 

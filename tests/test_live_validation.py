@@ -68,7 +68,9 @@ def test_a_malformed_declared_control_is_reported_and_not_compared(
     )
     assert text.stdout.rstrip().endswith("35 in sync, 1 unmanaged, 1 could not be compared.")
     markdown = plan(hpconfig_sandbox, "--format", "markdown").stdout
-    assert "- ⚠️ 1 declared controls could not be compared (malformed" in markdown
+    # a warning at the top, next to the summary
+    warning = markdown.index("> [!WARNING]\n> 1 declared control could not be compared (malformed")
+    assert warning < markdown.index("| create |")
     # A manifest in sync on everything else cannot be told "in sync".
     only = tmp_path / "only.yaml"
     only.write_text("controls:\n  - identifier: SOC2-CC6.2\n")

@@ -240,8 +240,9 @@ def test_concurrent_writers_lose_no_update_and_never_tear_the_state_file(
         assert torn == []
         final = {c["id"]: c["notes"] for c in get_controls(sandbox, bearer).json()}
         assert all(final[c["id"]] == f"writer {i}" for i, c in enumerate(controls))
-        saved = {c["id"]: c["notes"] for c in json.loads(state.read_text())["controls"]}
-        assert all(saved[c["id"]] == f"writer {i}" for i, c in enumerate(controls))
+    # a stopped sandbox leaves one whole snapshot
+    saved = {c["id"]: c["notes"] for c in json.loads(state.read_text())["controls"]}
+    assert all(saved[c["id"]] == f"writer {i}" for i, c in enumerate(controls))
 
 
 @pytest.mark.parametrize(
@@ -333,6 +334,8 @@ def test_sandbox_command_rejects_a_bad_fault() -> None:
 def test_admin_path_errors(hpconfig_sandbox: Sandbox) -> None:
     url = hpconfig_sandbox.root_url + "/_sandbox"
     assert requests.get(url + "/nothing", timeout=5).status_code == 404
-    bad = requests.post(url + "/faults", data=b"[1, 2]", timeout=5)
+    as_json = {"Content-Type": "application/json"}
+    bad = requests.post(url + "/faults", data=b"[1, 2]", headers=as_json, timeout=5)
     assert bad.status_code == 400
-    assert requests.post(url + "/settings", data=b"{not json", timeout=5).status_code == 400
+    not_json = requests.post(url + "/settings", data=b"{not json", headers=as_json, timeout=5)
+    assert not_json.status_code == 400

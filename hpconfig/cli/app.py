@@ -2,11 +2,13 @@
 
 Every ``HpconfigError`` is caught in one place (``_Group.main``) and turned into a message on
 stderr and its exit code; a traceback only with ``--debug``. Click's usage errors exit 64.
-The ``hpconfig.cli`` package is the only place that prints and sets exit codes.
+The ``hpconfig.cli`` package is the only place that prints and sets exit codes, and it prints
+only through ``hpconfig.cli.output`` (redacted, inert, encodable).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -16,6 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from hpconfig import __version__
+from hpconfig.cli.output import InertFormatter, OutputError, emit, message
 from hpconfig.errors import ExitCode, HpconfigError, InputError
 from hpconfig.render import diagnostics
 
@@ -37,41 +40,58 @@ class _Group(click.Group):
         try:
             code = super().main(*args, **kwargs)
         except click.UsageError as error:
-            error.show()
+            if error.ctx is not None:
+                hint = f"Try '{error.ctx.command_path} {error.ctx.help_option_names[0]}' for help."
+                message(f"{error.ctx.get_usage()}\n{hint}\n")
+            message(f"Error: {error.format_message()}")
             sys.exit(ExitCode.USAGE)
         except click.ClickException as error:
-            error.show()
+            message(f"Error: {error.format_message()}")
             sys.exit(error.exit_code)  # 1 unless a subclass says otherwise (InputProblem: 3)
         except click.Abort:
-            click.echo("Aborted.", err=True)
+            message("Aborted.")
             sys.exit(130)
-        except BrokenPipeError:  # `hpconfig plan | head`: the reader left; nothing to report
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(ExitCode.FAILURE)
+        except (BrokenPipeError, OutputError) as error:
+            if not isinstance(error, OutputError):
+                error = OutputError("cannot write to standard output: the reader closed it")
+            _quiet_stdout()
+            message(f"Error: {error}")
+            sys.exit(ExitCode.OUTPUT)
         except InputError as error:
-            click.echo(diagnostics.render_text(error.problems), err=True, nl=False)
-            click.echo(f"Error: {error}", err=True)
+            emit(diagnostics.render_text(error.problems), err=True)
+            message(f"Error: {error}")
             sys.exit(error.exit_code)
         except HpconfigError as error:
             if debug:
                 log.debug("stopped by", exc_info=True)
-            click.echo(f"Error: {error}", err=True)
+            message(f"Error: {error}")
             sys.exit(error.exit_code)
         except Exception as error:  # a bug, not the user's mistake
             if debug:
                 raise
-            click.echo(
+            message(
                 f"Error: internal error: {type(error).__name__}: {error} "
-                "(run with --debug for the traceback, and please report it)",
-                err=True,
+                "(run with --debug for the traceback, and please report it)"
             )
             sys.exit(ExitCode.FAILURE)
+        try:
+            sys.stdout.flush()  # a full disk shows here, when a report was buffered
+        except OSError as error:
+            _quiet_stdout()
+            message(f"Error: cannot write to standard output: {error.strerror}")
+            sys.exit(ExitCode.OUTPUT)
         sys.exit(code or 0)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):  # CliRunner has no real descriptor
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _configure_logging(debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(InertFormatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("hpconfig")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
@@ -145,30 +165,30 @@ def note_inputs(project: Any, github: bool = False) -> None:
     """Say on stderr which config was read, which was not, which YAML files were skipped, and
     the warnings (in GitHub Actions also as annotations, on stdout with the others)."""
     if project.config.file:
-        click.echo(f"hpconfig: config {project.config.file}", err=True)
+        message(f"hpconfig: config {project.config.file}")
     for warning in project.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        message(f"Warning: {warning}")
     if github and project.warnings:
         from hpconfig.render.github import problem_annotation, render_annotations
 
         annotations = [problem_annotation(w, "hpconfig") for w in project.warnings]
-        click.echo(render_annotations(annotations, "the full list is in this step's log"), nl=False)
+        emit(
+            render_annotations(annotations, "the full list is in this step's log"), kind="commands"
+        )
     for name in project.unused_configs:
-        click.echo(
+        message(
             f"hpconfig: note: {name} is not used (a config is read from --config, from the only "
-            "directory given, or from the working directory)",
-            err=True,
+            "directory given, or from the working directory)"
         )
     if project.skipped:
         shown = [f"{name} ({reason})" for name, reason in project.skipped[:5]]
         if len(project.skipped) > 5:
             shown.append(f"{len(project.skipped) - 5} more")
-        click.echo(
+        message(
             f"hpconfig: skipped {plural(len(project.skipped), 'YAML file')} that "
             f"{'is' if len(project.skipped) == 1 else 'are'} not "
             f"{'a manifest' if len(project.skipped) == 1 else 'manifests'}: {', '.join(shown)}; "
-            "name a file to check it anyway",
-            err=True,
+            "name a file to check it anyway"
         )
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,9 +10,11 @@ from typing import Any
 import click
 
 from hpconfig import hyperproof as hp
-from hpconfig.cli.app import InputProblem, cli, log, note_inputs, plural, use_color
+from hpconfig.cli.app import InputProblem, cli, note_inputs, plural
+from hpconfig.cli.output import emit, message
+from hpconfig.cli.reports import write_reports
 from hpconfig.errors import ExitCode, InputError
-from hpconfig.files import write_atomically
+from hpconfig.files import report_targets
 from hpconfig.project import load_project
 from hpconfig.render import diagnostics
 
@@ -37,78 +37,13 @@ class _Seconds(click.ParamType):
             self.fail(str(error).removeprefix("the value "), param, ctx)
 
 
-def _write_report(path: Path, text: str) -> None:
-    try:
-        write_atomically(path, text)
-    except OSError as error:
-        raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
-
-
-def _step_summary(plan: Any) -> None:
-    """Append to $GITHUB_STEP_SUMMARY when GitHub Actions sets it (capped at 1 MiB)."""
-    from hpconfig.render.markdown import STEP_SUMMARY_LIMIT, render_markdown
-
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return
-    try:
-        with open(path, "a", encoding="utf-8") as stream:
-            stream.write(render_markdown(plan, limit=STEP_SUMMARY_LIMIT) + "\n")
-    except OSError as error:
-        log.warning("cannot append to GITHUB_STEP_SUMMARY (%s): %s", path, error.strerror)
-
-
-def _repository_root(cwd: Path) -> Path:
-    """SARIF URIs are relative to this: GitHub's checkout, else the git top level, else here."""
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    if workspace:
-        return Path(workspace).resolve()
-    for folder in (cwd, *cwd.parents):
-        if (folder / ".git").exists():
-            return folder
-    return cwd
-
-
-def _report(plan: Any, options: dict[str, Any]) -> None:
-    """Every output asked for, from one plan: stdout, --out, --sarif, --markdown, the summary."""
-    from hpconfig.render.github import render_plan_annotations
-    from hpconfig.render.json import render_json
-    from hpconfig.render.markdown import render_markdown
-    from hpconfig.render.sarif import render_sarif
-    from hpconfig.render.text import render_text
-
-    cwd = Path.cwd()
-    sarif_root = _repository_root(cwd)
-    if options["out"] is not None:
-        _write_report(options["out"], render_json(plan))
-    if options["sarif"] is not None:
-        _write_report(options["sarif"], render_sarif(plan, sarif_root, cwd))
-    if options["markdown"] is not None:
-        _write_report(options["markdown"], render_markdown(plan))
-    _step_summary(plan)
-    output_format, unmanaged = options["output_format"], options["show_unmanaged"]
-    if output_format == "json":
-        click.echo(render_json(plan), nl=False)
-    elif output_format == "markdown":
-        click.echo(render_markdown(plan), nl=False)
-    elif output_format == "sarif":
-        click.echo(render_sarif(plan, sarif_root, cwd), nl=False)
-    elif output_format == "github":
-        click.echo(render_text(plan, color=False, show_unmanaged=unmanaged), nl=False)
-        click.echo(render_plan_annotations(plan), nl=False)
-    else:
-        color = options["color"]
-        paint = use_color(sys.stdout) if color is None else color
-        text = render_text(plan, color=paint, show_unmanaged=unmanaged)
-        click.echo(text, nl=False, color=paint)
-
-
 def _refuse_invalid(problems: list[Any], output_format: str) -> None:
     """Invalid inputs stop the run before any network call; in CI they become annotations."""
     if output_format != "github":
         raise InputError(problems)
-    click.echo(diagnostics.render_github(problems), nl=False)
-    click.echo(f"Error: {plural(len(problems), 'problem')} in the inputs", err=True)
+    for part, is_command in diagnostics.render_github(problems):
+        emit(part, kind="commands" if is_command else "text")
+    message(f"Error: {plural(len(problems), 'problem')} in the inputs")
     raise SystemExit(ExitCode.INVALID_INPUT)
 
 
@@ -132,10 +67,9 @@ def _plan_with(settings: Any, project: Any, only: Callable[[str], bool] | None =
 
     declared = [key for key in project.desired if only is None or only(key)]
     of = "" if only is None else f" (of {len(project.desired)})"
-    click.echo(
+    message(
         f"hpconfig: {plural(len(declared), 'control')}{of} declared in "
-        f"{plural(len(project.files), 'file')}; reading Hyperproof at {settings.api_url} ...",
-        err=True,
+        f"{plural(len(project.files), 'file')}; reading Hyperproof at {settings.api_url} ..."
     )
     with HyperproofClient(settings) as client:
         return make_plan(client, project.desired, project.config, only)
@@ -153,18 +87,18 @@ def _plan_options(function: Any) -> Any:
         ),
         click.option(
             "--out",
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="Also write the JSON report to this file, whatever --format prints.",
+            metavar="FILE",
+            help="Also write the JSON report here, whatever --format prints (- for stdout).",
         ),
         click.option(
             "--sarif",
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="Also write a SARIF 2.1.0 report (for code scanning) to this file.",
+            metavar="FILE",
+            help="Also write a SARIF 2.1.0 report (for code scanning) to this file (- for stdout).",
         ),
         click.option(
             "--markdown",
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="Also write the Markdown report (a pull-request comment) to this file.",
+            metavar="FILE",
+            help="Also write the Markdown report (a pull-request comment) here (- for stdout).",
         ),
         click.option(
             "--show-unmanaged",
@@ -235,6 +169,7 @@ def plan(
     """Compare the manifests with Hyperproof and report the drift (read-only)."""
     from hpconfig import settings as settings_module
 
+    targets = report_targets(report)
     project = load_project(list(paths), obj["config_path"])
     note_inputs(project, github=report["output_format"] == "github")
     if project.problems:  # checked before any network call
@@ -251,7 +186,7 @@ def plan(
     )
     only = _selection(controls, project.desired)
     result = _plan_with(settings, project, only)
-    _report(result, report)
+    write_reports(result, report, targets)
     return _exit_code(result, detailed_exitcode)
 
 
@@ -285,6 +220,7 @@ def demo(
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
     from hpconfig.settings import Secret, Settings
 
+    targets = report_targets(report)
     seed = seed or EXAMPLE_SEED
     manifests = list(paths) or [Path("examples")]
     absent = [str(p) for p in (seed, *manifests) if not p.exists()]
@@ -307,9 +243,7 @@ def demo(
             "needs to listen on 127.0.0.1"
         ) from None
     with sandbox_runner as sandbox:
-        click.echo(
-            f"hpconfig demo: a sandbox Hyperproof API is listening at {sandbox.api_url}", err=True
-        )
+        message(f"hpconfig demo: a sandbox Hyperproof API is listening at {sandbox.api_url}")
         settings = Settings(
             api_url=sandbox.api_url,
             token_url=sandbox.token_url,
@@ -318,7 +252,7 @@ def demo(
         )
         result = _plan_with(settings, project, only)
         sent = sandbox.requests()
-    _report(result, report)
+    write_reports(result, report, targets)
     calls = ", ".join(f"{entry['method']} {entry['path']}" for entry in sent)
-    click.echo(f"hpconfig demo: the plan made {plural(len(sent), 'request')} ({calls}).", err=True)
+    message(f"hpconfig demo: the plan made {plural(len(sent), 'request')} ({calls}).")
     return _exit_code(result, detailed_exitcode)

@@ -1,7 +1,14 @@
-"""`hpconfig sandbox`: the local Hyperproof API in the foreground."""
+"""`hpconfig sandbox`: the local Hyperproof API in the foreground.
+
+Owns the command's options and their checks (every number finite and in range, faults checked
+as the admin path checks them); a bad seed or ``--state`` file is an ``InputError`` (exit 3)
+raised by the sandbox itself.
+"""
 
 from __future__ import annotations
 
+import math
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,8 +16,19 @@ from typing import Any
 import click
 
 from hpconfig.cli.app import InputProblem, cli
-from hpconfig.errors import ExitCode
+from hpconfig.errors import ExitCode, InputError, Location, Problem
 from hpconfig.loopback import is_loopback_host
+
+
+def _finite(low: float, high: float) -> Any:
+    """A click callback: the number is finite and within [low, high]."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise click.BadParameter(f"{value} is not a number from {low:g} to {high:g}")
+        return value
+
+    return check
 
 
 def _fault_option(text: str) -> dict[str, Any]:
@@ -51,7 +69,8 @@ def _fault_option(text: str) -> dict[str, Any]:
     "--state",
     "state_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Keep the organization in this file across runs (written atomically).",
+    help="Keep the organization in this file (and FILE.journal) across runs; every "
+    "acknowledged write survives a killed sandbox.",
 )
 @click.option(
     "--host",
@@ -59,13 +78,53 @@ def _fault_option(text: str) -> dict[str, Any]:
     show_default=True,
     help="Address to bind; anything but loopback exposes the unauthenticated admin path.",
 )
-@click.option("--port", default=8765, show_default=True, help="Port; 0 picks a free one.")
-@click.option("--latency-ms", default=0.0, show_default=True, help="Delay added to every request.")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port; 0 picks a free one.",
+)
+@click.option(
+    "--latency-ms",
+    default=0.0,
+    show_default=True,
+    callback=_finite(0, 600_000),
+    help="Delay added to every request.",
+)
 @click.option(
     "--token-lifetime",
     default=3600.0,
     show_default=True,
+    callback=_finite(0, 10 * 365 * 86400),
     help="Seconds an access token lives (expires_in).",
+)
+@click.option(
+    "--workers",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Connections served at once; more wait their turn.",
+)
+@click.option(
+    "--idle-timeout",
+    default=15.0,
+    show_default=True,
+    callback=_finite(0.001, 86400),
+    help="Seconds a kept-alive connection may wait for its next request.",
+)
+@click.option(
+    "--request-timeout",
+    default=30.0,
+    show_default=True,
+    callback=_finite(0.001, 86400),
+    help="Seconds for a request, once begun, to arrive whole (headers and body).",
+)
+@click.option(
+    "--compact-every",
+    type=click.IntRange(1, 10_000_000),
+    help="With --state: journal lines between two snapshots of the state file "
+    "(default: as many as there are controls, at least 1000).",
 )
 @click.option(
     "--fault",
@@ -83,12 +142,18 @@ def sandbox(
     port: int,
     latency_ms: float,
     token_lifetime: float,
+    workers: int,
+    idle_timeout: float,
+    request_timeout: float,
+    compact_every: int | None,
     faults: tuple[str, ...],
 ) -> int:
     """Run the local Hyperproof API in the foreground (Ctrl-C stops it)."""
     from hpconfig.sandbox import Sandbox, generate_org, load_seed
-    from hpconfig.sandbox.faults import Fault
+    from hpconfig.sandbox.admin import fault_from_json
+    from hpconfig.sandbox.rules import ApiProblem
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
+    from hpconfig.sandbox.server import Limits, Settings
 
     if seed is None and EXAMPLE_SEED.is_file():
         seed = EXAMPLE_SEED
@@ -96,41 +161,59 @@ def sandbox(
     fault_list = []
     for text in faults:
         try:
-            fault_list.append(Fault(**_fault_option(text)))
-        except (TypeError, ValueError) as error:
-            raise click.BadParameter(str(error), param_hint="--fault") from None
+            fault_list.append(fault_from_json(_fault_option(text)))
+        except ApiProblem as problem:
+            raise click.BadParameter(problem.message, param_hint="--fault") from None
     if not is_loopback_host(host):
         click.echo(
             f"Warning: binding {host}: the sandbox's admin path (/_sandbox) has no "
             "authentication; anyone who can reach this address can change its state.",
             err=True,
         )
+    settings = Settings(
+        latency=latency_ms / 1000,
+        token_lifetime=token_lifetime,
+        idle_timeout=idle_timeout,
+        request_timeout=request_timeout,
+    )
+    limits = Limits(workers=workers, compact_every=compact_every)
     try:
-        runner = Sandbox(organization, state_path, host, port, latency_ms / 1000, token_lifetime)
+        runner = Sandbox(organization, state_path, host, port, settings=settings, limits=limits)
     except OSError as error:
+        if error.filename:  # the state file or its directory
+            where = Location(str(error.filename))
+            raise InputError([Problem(where, "", f"cannot use it: {error.strerror}")]) from None
         raise InputProblem(
             f"cannot listen on {host}:{port}: {error.strerror}; stop what uses that port, or "
             "give another with --port (--port 0 picks a free one)"
         ) from None
     for fault in fault_list:
         runner.server.faults.add(fault)
-    org = runner.server.org
-    click.echo(
-        f"# hpconfig sandbox: {len(org.controls)} controls, {len(org.users)} users"
-        + (f", state in {state_path}" if state_path else "")
-        + ". Ctrl-C stops it.",
-        err=True,
-    )
-    click.echo(f"export HYPERPROOF_API_URL={runner.api_url}")
-    click.echo(f"export HYPERPROOF_TOKEN_URL={runner.token_url}")
-    click.echo(f"export HYPERPROOF_CLIENT_ID={runner.client_id}")
-    # the sandbox's own made-up secret, from the seed: printing it is the point
-    click.echo(f"export HYPERPROOF_CLIENT_SECRET={runner.client_secret}")
-    sys.stdout.flush()
+    # `docker stop` and CI runners send SIGTERM: stop as cleanly as on Ctrl-C (the journal
+    # folded into the snapshot), not in the middle of everything.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
+        org = runner.server.org
+        click.echo(
+            f"# hpconfig sandbox: {len(org.controls)} controls, {len(org.users)} users"
+            + (f", state in {state_path}" if state_path else "")
+            + ". Ctrl-C stops it.",
+            err=True,
+        )
+        click.echo(f"export HYPERPROOF_API_URL={runner.api_url}")
+        click.echo(f"export HYPERPROOF_TOKEN_URL={runner.token_url}")
+        click.echo(f"export HYPERPROOF_CLIENT_ID={runner.client_id}")
+        # the sandbox's own made-up secret, from the seed: printing it is the point
+        click.echo(f"export HYPERPROOF_CLIENT_SECRET={runner.client_secret}")
+        sys.stdout.flush()
         runner.server.serve_forever()
     except KeyboardInterrupt:
         click.echo("# sandbox stopped", err=True)
     finally:
         runner.server.server_close()
     return ExitCode.OK
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean stop
+    raise KeyboardInterrupt

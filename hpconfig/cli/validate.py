@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from hpconfig.cli.app import cli, note_inputs, plural
+from hpconfig.cli.output import emit, message
 from hpconfig.errors import ExitCode
 from hpconfig.project import load_project
 from hpconfig.render import diagnostics
@@ -32,17 +33,17 @@ def validate(obj: dict[str, Any], paths: tuple[Path, ...], output_format: str) -
     problems = project.problems
     every = sorted(problems + project.warnings)
     if output_format == "json":
-        text = diagnostics.render_json(every, len(project.files), len(project.desired))
+        emit(diagnostics.render_json(every, len(project.files), len(project.desired)), kind="json")
     elif output_format == "github":
-        text = diagnostics.render_github(every)
+        for part, is_command in diagnostics.render_github(every):
+            emit(part, kind="commands" if is_command else "text")
     else:
-        text = diagnostics.render_text(problems)
-    click.echo(text, nl=False)
+        emit(diagnostics.render_text(problems))
     files = plural(len(project.files), "file")
     if problems:
-        click.echo(f"{plural(len(problems), 'problem')} in {files}.", err=True)
+        message(f"{plural(len(problems), 'problem')} in {files}.")
         return ExitCode.INVALID_INPUT
-    click.echo(f"{plural(len(project.desired), 'control')} in {files}: valid.", err=True)
+    message(f"{plural(len(project.desired), 'control')} in {files}: valid.")
     return ExitCode.OK
 
 
@@ -50,5 +51,5 @@ def validate(obj: dict[str, Any], paths: tuple[Path, ...], output_format: str) -
 @click.argument("name", type=click.Choice(SCHEMA_NAMES), default="manifest")
 def schema_command(name: str) -> int:
     """Print a JSON Schema (for editors and other tools)."""
-    click.echo(schema_text(name), nl=False)
+    emit(schema_text(name), kind="json")
     return ExitCode.OK

@@ -3,6 +3,13 @@
 GitHub shows at most 10 annotations of a kind per step and drops the rest silently, so callers
 pass the most important first and this module ends with one notice that says how many it left
 out and where to see them.
+
+hpconfig's annotations are the only commands it prints. Their text from data is made inert,
+then escaped by GitHub's rules (``%``, CR and LF; ``:`` and ``,`` too in properties). The log
+that comes before them (the text report, the list of problems) is printed between
+``::stop-commands::<token>`` and ``::<token>::`` (``quarantine``), with a token derived from
+that log so that no data can contain it; its lines are also guarded one by one
+(``hpconfig.untrusted.guard_log``) wherever they are printed.
 """
 
 from __future__ import annotations
@@ -13,12 +20,14 @@ from dataclasses import dataclass
 from hpconfig.errors import Problem
 from hpconfig.plan import Change, ChangeKind, Plan
 from hpconfig.render.text import value_text
+from hpconfig.untrusted import inert, stop_token
 
 ANNOTATIONS_PER_STEP = 10
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message: inert (so no CR or LF is left), then ``%`` escaped."""
+    return inert(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:
@@ -46,6 +55,20 @@ class Annotation:
             properties.append(f"title={escape_property(self.title)}")
         joined = " " + ",".join(properties) if properties else ""
         return f"::{self.level}{joined}::{escape_data(self.message)}"
+
+
+def quarantine(log: str, commands: str) -> list[tuple[str, bool]]:
+    """``log`` between ``::stop-commands::`` and its resume line, then ``commands``; each part
+    says whether it is hpconfig's own commands (True) or text from data (False)."""
+    if not log:
+        return [(commands, True)]
+    token = stop_token(log)
+    return [
+        (f"::stop-commands::{token}\n", True),
+        (log, False),
+        (f"::{token}::\n", True),
+        (commands, True),
+    ]
 
 
 def render_annotations(

@@ -1,11 +1,16 @@
-"""Plan → the JSON report (``schemas/plan.schema.json``), sorted and byte-stable. Pure."""
+"""Plan → the JSON report (``schemas/plan.schema.json``), sorted and byte-stable. Pure.
+
+Strings keep their values; the characters that could act in a log or on a terminal are written
+as JSON escapes (``hpconfig.untrusted.inert_json``), which parse to the same values.
+"""
 
 from __future__ import annotations
 
 import json
 
 from hpconfig.plan import Plan
+from hpconfig.untrusted import inert_json
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return inert_json(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False)) + "\n"

@@ -1,7 +1,10 @@
 """Plan → the terminal report, like Terraform's: a symbol per action, then `field: old → new`.
 
 Pure. Colour is a parameter (the CLI decides: a terminal, and no NO_COLOR); multi-line text
-changes show as a unified diff.
+changes show as a unified diff, every line of it indented. Everything that comes from data (an
+identifier, a file name, a value, a user, an ignore rule's reason) goes through
+``hpconfig.untrusted.inert``, so its control characters show as escapes and its newlines never
+start an output line.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 from typing import Any
 
 from hpconfig.plan import Change, ChangeKind, Plan
+from hpconfig.untrusted import inert
 
 SYMBOLS = {ChangeKind.CREATE: "+", ChangeKind.UPDATE: "~"}
 BY_KIND = SYMBOLS
@@ -26,9 +30,24 @@ class _Paint:
 
 
 def value_text(value: Any) -> str:
+    """A value as reports show it: strings JSON-quoted, every control character escaped."""
     if value is None:
         return "(none)"
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
+    return inert(json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value))
+
+
+def as_text(value: Any) -> str:
+    """A value as the text a diff compares (nothing for no value)."""
+    return "" if value is None else value if isinstance(value, str) else str(value)
+
+
+def diff_lines(actual: str, expected: str) -> list[str]:
+    """A unified diff of two texts, without its header; each line inert (``str.splitlines``
+    also splits at the separators that ``inert`` would escape)."""
+    diff = difflib.unified_diff(
+        actual.splitlines(), expected.splitlines(), "hyperproof", "manifest", lineterm="", n=1
+    )
+    return [inert(line) for line in list(diff)[2:]]
 
 
 def _field_lines(change: Change, paint: _Paint) -> list[str]:
@@ -40,15 +59,7 @@ def _field_lines(change: Change, paint: _Paint) -> list[str]:
             lines.append(f"      {item.field}: {value_text(expected)}")
         elif multiline:
             lines.append(f"      {item.field}:")
-            diff = difflib.unified_diff(
-                (actual or "").splitlines(),
-                (expected or "").splitlines(),
-                "hyperproof",
-                "manifest",
-                lineterm="",
-                n=1,
-            )
-            for line in list(diff)[2:]:
+            for line in diff_lines(as_text(actual), as_text(expected)):
                 colour = (
                     "red" if line.startswith("-") else "green" if line.startswith("+") else "dim"
                 )
@@ -62,28 +73,31 @@ def render_text(plan: Plan, color: bool = False, show_unmanaged: bool = False) -
     paint = _Paint(color)
     lines: list[str] = []
     for change in plan.changes:
-        where = f"  ({change.source.file}:{change.source.line})" if change.source else ""
+        where = f"  ({inert(change.source.file)}:{change.source.line})" if change.source else ""
         symbol = SYMBOLS[change.action]
-        lines.append(paint(f"  {symbol} {change.identifier}", change.action) + paint(where, "dim"))
+        lines.append(
+            paint(f"  {symbol} {inert(change.identifier)}", change.action) + paint(where, "dim")
+        )
         lines += _field_lines(change, paint)
         if change.action == "update" and (change.updated_by or change.updated_on):
-            when = (change.updated_on or "").replace("T", " ").replace("Z", " UTC")
-            who = change.updated_by or "someone"
+            when = inert((change.updated_on or "").replace("T", " ").replace("Z", " UTC"))
+            who = inert(change.updated_by or "someone")
             lines.append(paint(f"      changed in Hyperproof by {who} on {when}".rstrip(), "dim"))
         if change.ignored:
             lines.append(paint(f"      ignored: {', '.join(change.ignored)}", "dim"))
         lines.append("")
     for item in plan.not_compared:
-        where = f"  ({item.source.file}:{item.source.line})" if item.source else ""
+        where = f"  ({inert(item.source.file)}:{item.source.line})" if item.source else ""
         lines.append(
             paint(f"  ! {value_text(item.identifier)} could not be compared", "red") + where
         )
-        lines.append(f"      {item.reason}: {value_text(item.detail)}")
+        lines.append(f"      {inert(item.reason)}: {value_text(item.detail)}")
         lines.append("")
     if plan.live_problems:
         lines.append(f"Hyperproof data hpconfig could not use ({len(plan.live_problems)}):")
         lines += [
-            f"  {value_text(p.id)} {value_text(p.identifier)} {p.field}: {value_text(p.message)}"
+            f"  {value_text(p.id)} {value_text(p.identifier)} {inert(p.field)}: "
+            f"{value_text(p.message)}"
             for p in plan.live_problems[:20]
         ]
         if len(plan.live_problems) > 20:
@@ -91,14 +105,13 @@ def render_text(plan: Plan, color: bool = False, show_unmanaged: bool = False) -
         lines.append("")
     if show_unmanaged and plan.unmanaged:
         lines.append("Unmanaged (in Hyperproof, in no manifest):")
-        lines += [f"  ? {item.identifier}" for item in plan.unmanaged]
+        lines += [f"  ? {inert(item.identifier)}" for item in plan.unmanaged]
         lines.append("")
     for rule in plan.ignore_rules:
-        scope = ", ".join(rule.controls) if rule.controls else "all controls"
+        scope = inert(", ".join(rule.controls)) if rule.controls else "all controls"
         until = f" (until {rule.expires.isoformat()})" if rule.expires else ""
-        lines.append(
-            paint(f"Ignored: {', '.join(rule.fields)} on {scope}: {rule.reason}{until}", "dim")
-        )
+        reason = inert(rule.reason)
+        lines.append(paint(f"Ignored: {', '.join(rule.fields)} on {scope}: {reason}{until}", "dim"))
     if plan.safety is not None and plan.safety.exceeded:
         lines.append(
             f"Warning: this plan updates {plan.safety.percent:.0f}% of the existing controls, "

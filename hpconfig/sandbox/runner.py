@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from hpconfig.sandbox.server import ADMIN_PREFIX, SandboxServer, Settings
+from hpconfig.sandbox.server import ADMIN_PREFIX, Limits, SandboxServer, Settings
 
 
 class Sandbox:
@@ -28,11 +28,14 @@ class Sandbox:
         port: int = 0,
         latency: float = 0.0,
         token_lifetime: float | None = None,
+        settings: Settings | None = None,
+        limits: Limits | None = None,
     ) -> None:
-        settings = Settings(latency=latency)
+        settings = settings or Settings()
+        settings.latency = latency or settings.latency
         if token_lifetime is not None:
             settings.token_lifetime = token_lifetime
-        self.server = SandboxServer((host, port), seed, state_path, settings)
+        self.server = SandboxServer((host, port), seed, state_path, settings, limits)
         self.thread: threading.Thread | None = None
         clients = seed.get("clients") or [{}]
         self.client_id: str = clients[0].get("clientId", "")
@@ -81,7 +84,8 @@ class Sandbox:
     # --- the admin path -----------------------------------------------------------------------
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
+        # The admin path takes a JSON body on every change, so that no web page can send one.
+        data = json.dumps({} if body is None else body).encode() if method != "GET" else None
         request = urllib.request.Request(
             f"{self.root_url}{ADMIN_PREFIX}{path}",
             data=data,

@@ -3,7 +3,8 @@
 A seed is JSON in the API's own shapes: ``organization``, ``users`` (as ``GET /v1/users``
 answers), ``clients`` (``clientId``, ``clientSecret``, ``userId``: the user the API records as
 the actor of the client's changes) and ``controls`` (as ``GET /v1/controls`` answers, owners as
-user objects). It must not know HTTP.
+user objects). ``load_seed`` checks every type the sandbox relies on, so that a bad file is an
+``InputError`` naming the file and the JSON path, never a crash. It must not know HTTP.
 """
 
 from __future__ import annotations
@@ -34,40 +35,64 @@ def load_seed(path: Path) -> dict[str, Any]:
         raise InputError(
             [Problem(Location(str(path)), "", f"cannot read the seed: {error.strerror}")]
         ) from None
+    except UnicodeDecodeError as error:
+        raise InputError([Problem(Location(str(path)), "", f"not UTF-8: {error}")]) from None
+    except RecursionError:
+        raise InputError([Problem(Location(str(path)), "", "JSON nested too deeply")]) from None
     except ValueError as error:
         line = getattr(error, "lineno", 0)
         column = getattr(error, "colno", 0)
         raise InputError(
             [Problem(Location(str(path), line, column), "", f"not valid JSON: {error}")]
         ) from None
-    problems = []
-    if not isinstance(seed, dict):
-        problems.append(Problem(Location(str(path)), "$", "a seed is a JSON object"))
-    else:
-        for key, kind in _REQUIRED.items():
-            if not isinstance(seed.get(key, []), kind):
-                problems.append(Problem(Location(str(path)), f"$.{key}", "must be a list"))
-        for index, client in enumerate(seed.get("clients", [])):
-            if not {"clientId", "clientSecret", "userId"} <= set(client):
-                problems.append(
-                    Problem(
-                        Location(str(path)),
-                        f"$.clients[{index}]",
-                        "needs clientId, clientSecret and userId",
-                    )
-                )
-        for index, control in enumerate(seed.get("controls", [])):
-            if not {"id", "controlIdentifier"} <= set(control):
-                problems.append(
-                    Problem(
-                        Location(str(path)),
-                        f"$.controls[{index}]",
-                        "needs id and controlIdentifier",
-                    )
-                )
+    problems = [Problem(Location(str(path)), where, what) for where, what in seed_problems(seed)]
     if problems:
         raise InputError(problems)
     return seed  # type: ignore[no-any-return]
+
+
+# list key → (what each item needs: keys whose values must be strings, and how to say so)
+_ITEMS = {
+    "users": (("id",), "a user object with a string id"),
+    "clients": (
+        ("clientId", "clientSecret", "userId"),
+        "an object with string clientId, clientSecret and userId",
+    ),
+    "controls": (("id", "controlIdentifier"), "a control with a string id and controlIdentifier"),
+}
+
+
+def seed_problems(seed: Any) -> list[tuple[str, str]]:
+    """(JSON path, message) for each way ``seed`` is not something the sandbox can serve."""
+    if not isinstance(seed, dict):
+        return [("$", "a seed is a JSON object")]
+    problems = []
+    organization = seed.get("organization", {})
+    if not isinstance(organization, dict) or not all(
+        isinstance(organization.get(key, ""), str) for key in ("id", "name")
+    ):
+        problems.append(("$.organization", "must be an object with a string id and name"))
+    for key, (strings, wanted) in _ITEMS.items():
+        items = seed.get(key, [])
+        if not isinstance(items, list):
+            problems.append((f"$.{key}", "must be a list"))
+            continue
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in strings):
+                problems.append((f"$.{key}[{index}]", f"must be {wanted}"))
+            elif key == "controls" and not all(
+                isinstance(item.get(k), (str, type(None))) for k in ("domainId", "domainName")
+            ):
+                problems.append((f"$.{key}[{index}]", "domainId and domainName must be strings"))
+    controls = seed.get("controls", [])
+    ids = (
+        [c["id"] for c in controls if isinstance(c, dict) and isinstance(c.get("id"), str)]
+        if isinstance(controls, list)
+        else []
+    )
+    if len(set(ids)) != len(ids):
+        problems.append(("$.controls", "two controls have the same id"))
+    return problems
 
 
 def user(

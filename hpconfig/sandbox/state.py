@@ -2,8 +2,11 @@
 
 Owns the data: seeding, reads, writes and tokens; the rules a write must pass are in ``rules``.
 Thread-safe: one lock around every read-modify-write, so concurrent writers lose no update.
-Persistence is atomic (write a temporary file, then rename). It must not know HTTP; ``server``
-does.
+A write never changes a stored control in place: it publishes a new dict, so a list can take the
+controls under the lock in a moment and render them outside it. Each control's API JSON is kept
+encoded (rendered once per version of the control), so a list is a join of cached bytes, and the
+state file and its journal (``store``) reuse the same bytes. Tokens are kept in ``tokens``. It
+must not know HTTP (``handler`` does) or files (``store`` does).
 """
 
 from __future__ import annotations
@@ -12,16 +15,15 @@ import copy
 import json
 import secrets
 import threading
-import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from hpconfig import hyperproof as hp
-from hpconfig.files import write_atomically
 from hpconfig.sandbox.rules import ApiProblem, check_fields, validated_changes
+from hpconfig.sandbox.tokens import TokenBook
 
 # Control fields stored as a user id and answered as a user object.
 _USER_FIELDS = ("owner", "createdBy", "updatedBy")
@@ -35,6 +37,9 @@ _USER_OBJECT_KEYS = (
     "roleIds",
     "state",
 )
+# The list answers cached whole, per version of the organization; any other status is rendered
+# each time, so that odd query values cannot fill memory.
+_CACHED_STATUSES = (hp.STATUS_ACTIVE, "archived")
 
 
 @dataclass
@@ -57,8 +62,14 @@ class Organization:
 
     def __init__(self, seed: dict[str, Any]) -> None:
         self.lock = threading.RLock()
-        self.version = 0  # bumped by every write; lets the server cache rendered lists
-        self.tokens: dict[str, tuple[Client, float]] = {}
+        self.version = 0  # bumped by every write; keys the cached list answers
+        self.tokens: TokenBook[Client] = TokenBook()
+        # id → (the stored dict, its API JSON); valid while that very dict is the stored one
+        self._encoded: dict[str, tuple[dict[str, Any], bytes]] = {}
+        self._lists: dict[tuple[str, bool], bytes] = {}
+        self._lists_version = -1
+        # Called under the lock with each written control's JSON, before the write is answered.
+        self.on_write: Callable[[bytes], None] | None = None
         self.load(seed)
 
     # --- seed and persistence ---------------------------------------------------------------
@@ -85,10 +96,11 @@ class Organization:
                 if stored.get("domainName") and stored.get("domainId"):
                     self.domains.setdefault(stored["domainName"], stored["domainId"])
                 self.controls[stored["id"]] = stored
+            self._encoded = {}
             self.version += 1
 
-    def dump(self) -> dict[str, Any]:
-        """The whole state as a seed (users, clients, controls in the API's shapes)."""
+    def header(self) -> dict[str, Any]:
+        """Everything but the controls, as a seed has it (client secrets included)."""
         with self.lock:
             return {
                 "organization": {"id": self.org_id, "name": self.org_name},
@@ -97,46 +109,45 @@ class Organization:
                     {"clientId": c.client_id, "clientSecret": c.client_secret, "userId": c.user_id}
                     for c in self.clients.values()
                 ],
-                "controls": [self.render(c) for c in self.controls.values()],
             }
 
-    def save(self, path: Path) -> None:
-        """Write the state atomically: a reader sees the old file or the new one, never half."""
+    def dump(self) -> dict[str, Any]:
+        """The whole state as a seed (users, clients, controls in the API's shapes)."""
         with self.lock:
-            write_atomically(path, json.dumps(self.dump(), indent=1, sort_keys=True))
+            return {**self.header(), "controls": [self.render(c) for c in self.controls.values()]}
+
+    def encoded_controls(self) -> list[bytes]:
+        """Every control's API JSON, in order; call under the lock for a consistent snapshot."""
+        with self.lock:
+            return [self._encoding(stored) for stored in self.controls.values()]
+
+    def _encoding(self, stored: dict[str, Any]) -> bytes:
+        hit = self._encoded.get(stored["id"])
+        if hit is not None and hit[0] is stored:
+            return hit[1]
+        encoded = self.encode(stored)
+        self._encoded[stored["id"]] = (stored, encoded)
+        return encoded
+
+    def encode(self, stored: dict[str, Any]) -> bytes:
+        return json.dumps(self.render(stored)).encode()
 
     # --- tokens -----------------------------------------------------------------------------
 
     def issue_token(self, client_id: str, client_secret: str, lifetime: float) -> str:
-        with self.lock:
-            client = self.clients.get(client_id)
-            if client is None or not secrets.compare_digest(
-                client.client_secret.encode(), client_secret.encode()
-            ):
-                raise ApiProblem(401, "invalid_client")
-            token = "eyJ" + secrets.token_urlsafe(32)  # opaque; looks like a JWT, as Hyperproof's
-            self.tokens[token] = (client, time.monotonic() + lifetime)
-            return token
+        client = self.clients.get(client_id)
+        if client is None or not secrets.compare_digest(
+            client.client_secret.encode(), client_secret.encode()
+        ):
+            raise ApiProblem(401, "invalid_client")
+        return self.tokens.issue(client, lifetime)
 
     def caller(self, token: str | None) -> Client | None:
         """The client a bearer token belongs to, or None when missing, unknown or expired."""
-        if not token:
-            return None
-        with self.lock:
-            entry = self.tokens.get(token)
-            if entry is None:
-                return None
-            client, expires = entry
-            if time.monotonic() >= expires:
-                del self.tokens[token]
-                return None
-            return client
+        return self.tokens.holder(token)
 
     def revoke_tokens(self) -> int:
-        with self.lock:
-            count = len(self.tokens)
-            self.tokens.clear()
-            return count
+        return self.tokens.revoke()
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -153,15 +164,39 @@ class Organization:
             rendered[name] = self.user_object(stored.get(name))
         return rendered
 
-    def list_controls(self, status: str | None, expand_scopes: bool) -> list[dict[str, Any]]:
+    def controls_json(self, status: str | None, expand_scopes: bool) -> bytes:
+        """The list answer as JSON, rendered outside the lock (writers do not wait for it)."""
         wanted = status or hp.STATUS_ACTIVE
+        key = (wanted, expand_scopes)
         with self.lock:
-            return [
-                self.render(c)
-                for c in self.controls.values()
-                if c.get("status", hp.STATUS_ACTIVE) == wanted
-                and (expand_scopes or c.get("controlType") != "scopeAssignment")
-            ]
+            if self._lists_version == self.version and key in self._lists:
+                return self._lists[key]
+            version = self.version
+            taken = list(self.controls.values())
+        parts: list[bytes] = []
+        fresh: list[tuple[dict[str, Any], bytes]] = []
+        for stored in taken:
+            if stored.get("status", hp.STATUS_ACTIVE) != wanted or (
+                not expand_scopes and stored.get("controlType") == "scopeAssignment"
+            ):
+                continue
+            hit = self._encoded.get(stored["id"])
+            if hit is not None and hit[0] is stored:
+                parts.append(hit[1])
+            else:
+                encoded = self.encode(stored)
+                parts.append(encoded)
+                fresh.append((stored, encoded))
+        body = b"[" + b", ".join(parts) + b"]"  # the bytes json.dumps gives for the whole list
+        with self.lock:
+            for stored, encoded in fresh:
+                if self.controls.get(stored["id"]) is stored:
+                    self._encoded[stored["id"]] = (stored, encoded)
+            if version == self.version and wanted in _CACHED_STATUSES:
+                if self._lists_version != version:
+                    self._lists, self._lists_version = {}, version
+                self._lists[key] = body
+        return body
 
     def get_control(self, control_id: str) -> dict[str, Any]:
         with self.lock:
@@ -203,11 +238,8 @@ class Organization:
             if stored is None:
                 raise ApiProblem(404, f"Control {control_id} was not found")
             changes = validated_changes(body, control_id, self.controls, self.users, self.domains)
-            stored.update(changes)
-            stored["updatedBy"] = caller.user_id
-            stored["updatedOn"] = now_iso()
-            self.version += 1
-            return self.render(stored)
+            written = {**stored, **changes, "updatedBy": caller.user_id, "updatedOn": now_iso()}
+            return self._publish(written)
 
     def create_control(self, body: dict[str, Any], caller: Client) -> dict[str, Any]:
         check_fields(body, hp.PATCH_FIELDS_DOC + hp.PATCH_FIELDS_3P)
@@ -239,6 +271,14 @@ class Organization:
                 "updatedOn": stamp,
             }
             stored.update(changes)
-            self.controls[stored["id"]] = stored
-            self.version += 1
-            return self.render(stored)
+            return self._publish(stored)
+
+    def _publish(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """Make a written control the stored one; journaled before the caller answers."""
+        encoded = self.encode(stored)  # first, so that a failure leaves the state as it was
+        if self.on_write is not None:
+            self.on_write(encoded)
+        self.controls[stored["id"]] = stored
+        self._encoded[stored["id"]] = (stored, encoded)
+        self.version += 1
+        return self.render(stored)
