@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from hpconfig.planning import make_plan
 from hpconfig.project import load_project
 from hpconfig.render.github import render_plan_annotations
 from hpconfig.render.json import render_json
-from hpconfig.render.markdown import render_markdown
+from hpconfig.render.markdown import render_markdown, run_context
 from hpconfig.render.sarif import render_sarif
 from hpconfig.render.text import render_text
 from hpconfig.sandbox import Sandbox, load_seed
@@ -41,12 +42,13 @@ GOLDEN = ROOT / "tests" / "golden"
 UPDATE = os.environ.get("HPCONFIG_UPDATE_GOLDEN") == "1"
 # A root that is the same on every machine: SARIF's SRCROOT and the base of relative names.
 WORKSPACE = Path("/workspace")
+PLANNED_AT = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)  # the Markdown's "Planned on"
 
 RENDERERS: dict[str, Callable[[Plan], str]] = {
     "plan.txt": lambda plan: render_text(plan, color=False, show_unmanaged=True),
     "plan.color.txt": lambda plan: render_text(plan, color=True),
     "plan.json": render_json,
-    "plan.md": render_markdown,
+    "plan.md": lambda plan: render_markdown(plan, context=run_context(os.environ, PLANNED_AT)),
     "plan.github.txt": render_plan_annotations,
     "plan.sarif": lambda plan: render_sarif(plan, WORKSPACE, WORKSPACE),
 }
