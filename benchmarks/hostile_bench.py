@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import write_manifests  # noqa: E402
 from measure import peak_rss_mb, timed  # noqa: E402
 
+from hpconfig.remote.settings import DEFAULT_MAX_RESPONSE_MB  # noqa: E402
 from hpconfig.sandbox import Sandbox, generate_org  # noqa: E402
-from hpconfig.settings import DEFAULT_MAX_RESPONSE_MB  # noqa: E402
 
 MiB = 1024 * 1024
 

@@ -52,8 +52,9 @@ def main() -> None:
         # In process: the pipeline against yaml.load, without interpreter start-up.
         import yaml
 
-        from hpconfig import composer, durations, emails
-        from hpconfig.project import load_project
+        from hpconfig import composer, durations
+        from hpconfig.manifest import emails
+        from hpconfig.manifest.project import load_project
 
         files = sorted(manifests.glob("*.yaml"))
         floor_in, ours_in = [], []
@@ -93,7 +94,7 @@ def main() -> None:
         lol = billion_laughs(root)
         tracemalloc.start()
         start = time.perf_counter()
-        from hpconfig.loader import load_file
+        from hpconfig.manifest.loader import load_file
 
         document, problems = load_file(lol)
         elapsed = time.perf_counter() - start

@@ -1,5 +1,10 @@
 """The ``Control`` value and the one table of the fields hpconfig manages.
 
+``Control`` is one control, desired (from manifests) or live (from the API), with its
+normalised ``values`` for comparing and its ``written`` values for reports; ``fingerprint``
+digests the live values of the fields a manifest manages, so that apply can tell whether a
+control changed since its plan.
+
 Owns, for every managed field: its manifest name (``freshness.duration``, flattened), its API
 field (``freshForDuration``), how it is read from an API control (the owner object → its
 email), how it is written to the API (an owner email → the user id, through a lookup the caller
@@ -14,12 +19,18 @@ Pure: it must not read files, talk HTTP or import YAML; facts about the API come
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from hpconfig import hyperproof as hp
 from hpconfig.durations import iso_duration, parse_duration
+from hpconfig.errors import Location
+
+# A 1-based line and column in a manifest.
+Mark = tuple[int, int]
 
 # An owner email (normalised) → the organization-user id the API writes; None when unknown.
 UserLookup = Callable[[str], "str | None"]
@@ -227,3 +238,39 @@ def api_values(values: Mapping[str, Any], users: UserLookup | None = None) -> di
         FIELDS_BY_NAME[name].api: FIELDS_BY_NAME[name].write(value, users)
         for name, value in sorted(values.items())
     }
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control: normalised ``values`` for comparing, ``written`` as given, for reports.
+
+    A desired control holds only the fields its manifest manages; a live one holds every field
+    Hyperproof gave. ``source`` is where a desired control is declared, ``field_marks`` the
+    line and column of each field (see ``location_of``); ``live_id``,
+    ``updated_by`` and ``updated_on`` say which live object it is and who changed it last.
+    """
+
+    identifier: str
+    values: dict[str, Any]
+    written: dict[str, Any]
+    source: Location | None = None
+    field_marks: dict[str, Mark] = field(default_factory=dict, compare=False)
+    live_id: str | None = None
+    updated_by: str | None = None
+    updated_on: str | None = None
+
+    def location_of(self, name: str) -> Location | None:
+        """Where the manifest sets field ``name`` (in ``defaults`` when inherited)."""
+        mark = self.field_marks.get(name)
+        if self.source is None or mark is None:
+            return self.source
+        return Location(self.source.file, mark[0], mark[1])
+
+
+def fingerprint(live: Control, names: Iterable[str]) -> str:
+    """sha256 of the canonical JSON of the live control's normalised values of ``names`` (the
+    fields its manifest manages): what a stale check compares with a fresh read. Normalised, so
+    that a difference of form (``PT720H`` for ``P30D``) does not make a plan stale."""
+    managed = {name: live.values.get(name) for name in sorted(set(names))}
+    canonical = json.dumps(managed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,4 +1,4 @@
-"""Desired × live → a ``Plan``. Pure: no I/O.
+"""Desired × live × ignore rules × safety limits → a ``Plan``. Pure: no I/O.
 
 Only fields a manifest sets are compared, on values both sides normalised the same way (see
 ``model.NORMALISE``), so a difference of form is no drift. A control equal on every managed
@@ -12,10 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from hpconfig.config import Config, IgnoreRule
+from hpconfig.control import Control, api_values, fingerprint
 from hpconfig.durations import format_duration
-from hpconfig.model import Control
 from hpconfig.plan import Change, ChangeKind, FieldChange, NotCompared, Plan, Safety, Unmanaged
+from hpconfig.project_config import IgnoreRule, SafetyLimits
+
+DEFAULT_LIMITS = SafetyLimits()
 
 
 def shown(name: str, value: Any, written: Any) -> Any:
@@ -36,16 +38,17 @@ def _ignored(rules: Iterable[IgnoreRule], identifier: str, name: str) -> bool:
 
 
 def diff(
-    desired: dict[str, Control],
-    live: dict[str, Control],
-    config: Config | None = None,
+    desired: Mapping[str, Control],
+    live: Mapping[str, Control],
+    rules: tuple[IgnoreRule, ...] = (),
+    limits: SafetyLimits = DEFAULT_LIMITS,
     not_comparable: Mapping[str, NotCompared] | None = None,
     live_problems: tuple[Any, ...] = (),
 ) -> Plan:
-    """``not_comparable``: live identifiers hpconfig cannot compare (malformed, duplicated);
-    a declared one becomes a ``NotCompared`` entry, never a create or an update."""
-    config = config or Config()
-    rules = config.ignore
+    """The plan of ``desired`` against ``live``, leaving out what ``rules`` ignore and judging
+    its size by ``limits``. ``not_comparable``: live identifiers hpconfig cannot compare
+    (malformed, duplicated); a declared one becomes a ``NotCompared`` entry, never a create or
+    an update."""
     changes: list[Change] = []
     not_compared: list[NotCompared] = []
     in_sync = 0
@@ -62,7 +65,10 @@ def diff(
                 )
                 for name, value in sorted(want.values.items())
             )
-            changes.append(Change(identifier, ChangeKind.CREATE, want.source, fields))
+            target = api_values(want.values)
+            changes.append(
+                Change(identifier, ChangeKind.CREATE, want.source, fields, target=target)
+            )
             continue
         compared = {n: v for n, v in want.values.items() if not _ignored(rules, identifier, n)}
         actual = {n: have.values.get(n) for n in compared}
@@ -75,6 +81,7 @@ def diff(
         if compared == actual:
             in_sync += 1
             continue
+        differing = _differing_fields(compared, actual)
         fields = tuple(
             FieldChange(
                 name,
@@ -82,7 +89,7 @@ def diff(
                 shown(name, actual[name], have.written.get(name)),
                 want.location_of(name),
             )
-            for name in _differing_fields(compared, actual)
+            for name in differing
         )
         changes.append(
             Change(
@@ -94,6 +101,8 @@ def diff(
                 have.updated_by,
                 have.updated_on,
                 ignored,
+                target=api_values({name: compared[name] for name in differing}),
+                fingerprint=fingerprint(have, compared),
             )
         )
     unmanaged = tuple(
@@ -106,16 +115,16 @@ def diff(
     safety = Safety(
         updates=sum(1 for c in changes if c.action == "update"),
         existing=existing,
-        max_percent=config.max_change_percent,
-        min_controls=config.min_controls,
+        max_percent=limits.max_change_percent,
+        min_controls=limits.min_controls,
     )
     return Plan(
-        changes=tuple(sorted(changes, key=Change.sort_key)),
+        changes=tuple(changes),
         unmanaged=unmanaged,
         in_sync=in_sync,
         ignore_rules=rules,
         safety=safety,
         ignored_fields=ignored_count,
-        not_compared=tuple(sorted(not_compared, key=lambda item: item.identifier)),
+        not_compared=tuple(not_compared),
         live_problems=live_problems,
     )

@@ -1,8 +1,11 @@
 """The plan: what differs between git and Hyperproof, as plain, ordered, JSON-able data.
 
-Owns ``FieldChange``, ``Change`` and ``Plan``, their order (creates, then updates, each by
-identifier), their counts and ``to_dict`` (the JSON report, ``schemas/plan.schema.json``). Pure:
-it must not read files, talk HTTP or print; renderers turn a plan into text.
+Owns ``ChangeKind`` (the kinds of change, in their one order), ``FieldChange``, ``Change`` and
+``Plan``, the plan's order (a ``Plan`` sorts itself: creates, then updates, each by identifier),
+its counts and ``to_dict`` (the JSON report, ``schemas/plan.schema.json``). A change carries what
+reports show and what apply needs: the target values in API form and, for a live control, its
+id, ``updatedOn`` and the fingerprint of its managed fields, which a stale check compares. Pure:
+it must not read files, talk HTTP or print; the renderers word a plan (``render/``).
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from hpconfig.config import IgnoreRule
 from hpconfig.errors import Location
+from hpconfig.project_config import IgnoreRule
 
 FORMAT_VERSION = "1"
 
@@ -37,7 +40,6 @@ class ChangeKind(str, enum.Enum):
 
 
 _KIND_ORDER = {kind: index for index, kind in enumerate(ChangeKind)}
-ACTIONS = tuple(ChangeKind)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ class Change:
     updated_by: str | None = None
     updated_on: str | None = None
     ignored: tuple[str, ...] = ()  # fields that differ but an ignore rule drops
+    # What apply sends: API field → value in API form (an owner as its email until apply looks
+    # the user up); and the fingerprint of the live values of the managed fields (updates only).
+    target: dict[str, Any] = dataclass_field(default_factory=dict, compare=False)
+    fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "action", ChangeKind(self.action))  # "create" is accepted too
@@ -158,6 +164,16 @@ class Plan:
     not_compared: tuple[NotCompared, ...] = ()
     live_problems: tuple[Any, ...] = ()  # live_check.LiveProblem: each malformed live control
 
+    def __post_init__(self) -> None:
+        # One order, whoever builds the plan: reports and apply follow it.
+        object.__setattr__(self, "changes", tuple(sorted(self.changes, key=Change.sort_key)))
+        object.__setattr__(
+            self, "unmanaged", tuple(sorted(self.unmanaged, key=lambda item: item.identifier))
+        )
+        object.__setattr__(
+            self, "not_compared", tuple(sorted(self.not_compared, key=lambda i: i.identifier))
+        )
+
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
@@ -177,21 +193,6 @@ class Plan:
             "unmanaged": len(self.unmanaged),
             "in_sync": self.in_sync,
         }
-
-    def summary_line(self) -> str:
-        summary = self.summary()
-        if not self.changes and self.not_compared:
-            text = f"No changes in what could be compared. {summary['in_sync']} in sync"
-        elif not self.changes:
-            text = f"No changes. {summary['in_sync']} in sync"
-        else:
-            parts = [f"{summary[a]} to {a}" for a in ACTIONS if summary[a]]
-            text = f"Plan: {', '.join(parts)}. {summary['in_sync']} in sync"
-        if summary["unmanaged"]:
-            text += f", {summary['unmanaged']} unmanaged"
-        if self.not_compared:
-            text += f", {len(self.not_compared)} could not be compared"
-        return text + "."
 
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = {

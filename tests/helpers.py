@@ -1,12 +1,60 @@
-"""Builders shared by several test modules."""
+"""Builders shared by the test modules: one per job."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from hpconfig.control import Control
 from hpconfig.diff import diff
-from hpconfig.live import live_control
-from hpconfig.loader import load_text
-from hpconfig.model import desired_controls
+from hpconfig.manifest.desired import desired_controls
+from hpconfig.manifest.loader import load_text
 from hpconfig.plan import Plan
+from hpconfig.remote.live import live_control
+from hpconfig.remote.secret import Secret
+from hpconfig.remote.settings import RetryPolicy, Settings
+from hpconfig.sandbox import Sandbox
+
+# Retries without a wait: tests never sleep for backoff.
+NO_WAIT = RetryPolicy(
+    attempts=3, backoff_factor=0, backoff_max=0, jitter=0, retry_after_max=0, total_seconds=30
+)
+
+
+def env_for(sandbox: Sandbox, secret: str | None = None, **overrides: str) -> dict[str, str]:
+    """The environment of a command that signs in to ``sandbox`` (with ``secret``, else the
+    sandbox's own), with backoff off and no colour."""
+    return {
+        "HYPERPROOF_API_URL": sandbox.api_url,
+        "HYPERPROOF_TOKEN_URL": sandbox.token_url,
+        "HYPERPROOF_CLIENT_ID": sandbox.client_id,
+        "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret if secret is None else secret,
+        "HYPERPROOF_CLIENT_SECRET_FILE": "",
+        "HPCONFIG_RETRY_BACKOFF": "0",  # tests never sleep for backoff
+        "NO_COLOR": "1",
+        **overrides,
+    }
+
+
+def settings_for(sandbox: Sandbox, **overrides: Any) -> Settings:
+    """``Settings`` that sign in to ``sandbox``, retrying without a wait."""
+    values: dict[str, Any] = dict(
+        api_url=sandbox.api_url,
+        token_url=sandbox.token_url,
+        client_id=sandbox.client_id,
+        secret=Secret(sandbox.client_secret),
+        retry=NO_WAIT,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+def desired_from(text: str, name: str = "m.yaml") -> dict[str, Control]:
+    """The desired controls of one manifest's text, which must be valid."""
+    document, problems = load_text(name, text.encode())
+    assert document is not None and not problems, problems
+    controls, problems = desired_controls([(document, set())])
+    assert not problems, problems
+    return controls
 
 
 def big_plan(count: int, text_size: int = 200) -> Plan:
@@ -15,13 +63,10 @@ def big_plan(count: int, text_size: int = 200) -> Plan:
         f"  - {{identifier: C-{i:05d}, description: 'long text {'x' * text_size}'}}\n"
         for i in range(count)
     )
-    document, _ = load_text("big.yaml", text.encode())
-    assert document is not None
-    desired, _ = desired_controls([(document, set())])
     live = {
         f"C-{i:05d}": live_control(
             {"id": str(i), "controlIdentifier": f"C-{i:05d}", "description": "other"}
         )
         for i in range(count)
     }
-    return diff(desired, live)
+    return diff(desired_from(text, "big.yaml"), live)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hpconfig.config import load_config
-from hpconfig.project import load_project
+from hpconfig.manifest.config_file import load_config
+from hpconfig.manifest.project import load_project
 from tests.conftest import CASES, TODAY
 
 INVALID = sorted(p for p in (CASES / "invalid").iterdir() if p.suffix != ".expected")

@@ -22,7 +22,7 @@ from hpconfig.render.markdown import MARKER, STEP_SUMMARY_LIMIT, render_markdown
 from hpconfig.render.sarif import FINGERPRINT_KEY, sarif_document
 from hpconfig.sandbox import Sandbox
 from tests.conftest import CASES, EXAMPLES, ROOT
-from tests.helpers import big_plan
+from tests.helpers import big_plan, env_for
 
 SARIF_SCHEMA = json.loads((ROOT / "tests" / "fixtures" / "sarif-2.1.0-rtm.5.json").read_text())
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + sorted(
@@ -31,16 +31,6 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + sorted(
 BIN = Path(sys.executable).parent
 
 ANNOTATION_COMMANDS = ("::error ", "::warning ", "::notice ")  # not ::stop-commands
-
-
-def env_for(sandbox: Sandbox) -> dict[str, str]:
-    return {
-        "HYPERPROOF_API_URL": sandbox.api_url,
-        "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-        "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-        "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
-        "HPCONFIG_RETRY_BACKOFF": "0",
-    }
 
 
 def run(sandbox: Sandbox, *args: str, **extra: str) -> Result:

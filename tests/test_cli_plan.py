@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hpconfig.cli import cli, use_color
+from hpconfig.manifest.schema import load_schema
 from hpconfig.render.markdown import MARKER, render_markdown
 from hpconfig.sandbox import Sandbox
-from hpconfig.schema import load_schema
+from tests import helpers
 from tests.conftest import EXAMPLES
 from tests.helpers import big_plan
 
@@ -28,18 +29,8 @@ def hpconfig_sandbox_seed(example_seed: dict[str, Any]) -> dict[str, Any]:
 
 
 def env_for(sandbox: Sandbox, secret: str = CANARY) -> dict[str, str]:
-    return {
-        "HYPERPROOF_API_URL": sandbox.api_url,
-        "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-        "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-        "HYPERPROOF_CLIENT_SECRET": secret,
-        "HYPERPROOF_CLIENT_SECRET_FILE": "",
-        "NO_COLOR": "",
-        "HPCONFIG_RETRY_BACKOFF": "0",  # tests never sleep for backoff
-        "GITHUB_SHA": "",  # the Markdown report names the run when in Actions; not here
-        "GITHUB_RUN_ID": "",
-        "GITHUB_STEP_SUMMARY": "",
-    }
+    """The sandbox's environment with the canary as the secret, colour left to the terminal."""
+    return helpers.env_for(sandbox, secret, NO_COLOR="")
 
 
 def run(sandbox: Sandbox | None, *args: str, env: dict[str, str] | None = None) -> Result:

@@ -6,29 +6,18 @@ from typing import Any
 
 import pytest
 
-from hpconfig.auth import TokenSource
-from hpconfig.client import HyperproofClient
 from hpconfig.errors import ApiError, AuthError
+from hpconfig.remote.auth import TokenSource
+from hpconfig.remote.client import HyperproofClient
+from hpconfig.remote.settings import Secret, Settings
 from hpconfig.sandbox import Sandbox
-from hpconfig.settings import RetryPolicy, Secret, Settings
-
-NO_WAIT = RetryPolicy(
-    attempts=3, backoff_factor=0, backoff_max=0, jitter=0, retry_after_max=0, total_seconds=30
-)
+from tests import helpers
+from tests.helpers import NO_WAIT
 
 
 def settings_for(sandbox: Sandbox, **overrides: Any) -> Settings:
-    values: dict[str, Any] = dict(
-        api_url=sandbox.api_url,
-        token_url=sandbox.token_url,
-        client_id=sandbox.client_id,
-        secret=Secret(sandbox.client_secret),
-        retry=NO_WAIT,
-        connect_timeout=2,
-        read_timeout=5,
-    )
-    values.update(overrides)
-    return Settings(**values)
+    """Short timeouts: these tests wait on faults that answer late."""
+    return helpers.settings_for(sandbox, **{"connect_timeout": 2, "read_timeout": 5, **overrides})
 
 
 @pytest.fixture

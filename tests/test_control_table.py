@@ -17,8 +17,8 @@ from hpconfig.control import (
     UnknownOwnerError,
     api_values,
 )
-from hpconfig.live import live_control
-from hpconfig.schema import load_schema
+from hpconfig.manifest.schema import load_schema
+from hpconfig.remote.live import live_control
 
 
 def _schema_property(field: ManagedField) -> dict[str, Any]:

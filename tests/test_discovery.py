@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from hpconfig.cli import cli
-from hpconfig.loader import discover, not_a_manifest
+from hpconfig.manifest.loader import discover, not_a_manifest
 
 
 def _repository(root: Path) -> Path:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from hpconfig import schema
-from hpconfig.loader import load_text
-from hpconfig.model import desired_controls
+from hpconfig.manifest import schema
+from hpconfig.manifest.desired import desired_controls
+from hpconfig.manifest.loader import load_text
 
 ACCEPTED = [
     "alice@example.com",

@@ -19,15 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from hpconfig.client import HyperproofClient
-from hpconfig.config import Config, IgnoreRule
 from hpconfig.diff import diff
-from hpconfig.live import read_live
-from hpconfig.loader import load_text
-from hpconfig.model import desired_controls
+from hpconfig.manifest.project import load_project
 from hpconfig.plan import Plan
-from hpconfig.planning import make_plan
-from hpconfig.project import load_project
+from hpconfig.project_config import IgnoreRule, ProjectConfig
+from hpconfig.remote.client import HyperproofClient
+from hpconfig.remote.fetch import make_plan
+from hpconfig.remote.live import read_live
 from hpconfig.render.github import render_plan_annotations
 from hpconfig.render.json import render_json
 from hpconfig.render.markdown import render_markdown, run_context
@@ -35,8 +33,8 @@ from hpconfig.render.sarif import render_sarif
 from hpconfig.render.text import render_text
 from hpconfig.sandbox import Sandbox, load_seed
 from hpconfig.sandbox.seeds import EXAMPLE_SEED
-from hpconfig.settings import Secret, Settings
 from tests.conftest import ROOT, TODAY
+from tests.helpers import desired_from, settings_for
 
 GOLDEN = ROOT / "tests" / "golden"
 UPDATE = os.environ.get("HPCONFIG_UPDATE_GOLDEN") == "1"
@@ -132,7 +130,7 @@ EVERY_KIND_LIVE = [
     {"id": "id-no-identifier", "name": "No identifier"},
 ]
 
-EVERY_KIND_CONFIG = Config(
+EVERY_KIND_CONFIG = ProjectConfig(
     ignore=(
         IgnoreRule(
             fields=("notes",),
@@ -152,12 +150,12 @@ def every_kind_plan() -> Plan:
     ignored fields, unmanaged controls, controls that could not be compared (malformed, two
     with one identifier), live data hpconfig could not use, and a safety limit exceeded: each
     thing a report shows."""
-    document, problems = load_text("controls/every-kind.yaml", EVERY_KIND_MANIFEST.encode())
-    assert document is not None and not problems
-    desired, problems = desired_controls([(document, set())])
-    assert not problems
+    desired = desired_from(EVERY_KIND_MANIFEST, "controls/every-kind.yaml")
     live = read_live(EVERY_KIND_LIVE)
-    return diff(desired, live.controls, EVERY_KIND_CONFIG, live.not_compared, live.problems)
+    config = EVERY_KIND_CONFIG
+    return diff(
+        desired, live.controls, config.ignore, config.limits, live.not_compared, live.problems
+    )
 
 
 def demo_plan() -> Plan:
@@ -165,13 +163,8 @@ def demo_plan() -> Plan:
     project = load_project([Path("examples")], today=TODAY)
     assert not project.problems
     with Sandbox(load_seed(EXAMPLE_SEED)) as sandbox:
-        settings = Settings(
-            api_url=sandbox.api_url,
-            token_url=sandbox.token_url,
-            client_id=sandbox.client_id,
-            secret=Secret(sandbox.client_secret),
-        )
-        with HyperproofClient(settings) as client:
+        client = HyperproofClient(settings_for(sandbox))
+        with client:
             return make_plan(client, project.desired, project.config)
 
 

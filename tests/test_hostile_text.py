@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 from hpconfig.cli import cli
 from hpconfig.sandbox import Sandbox
-from tests import actions_runner
+from tests import actions_runner, helpers
 from tests.gfm import ALLOWED, rendered
 
 CANARY = "CANARY-hostile-5d1e-never-print-me"
@@ -103,16 +103,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def env_for(sandbox: Sandbox) -> dict[str, str]:
-    return {
-        "HYPERPROOF_API_URL": sandbox.api_url,
-        "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-        "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-        "HYPERPROOF_CLIENT_SECRET": CANARY,
-        "HYPERPROOF_CLIENT_SECRET_FILE": "",
-        "HPCONFIG_RETRY_BACKOFF": "0",
-        "GITHUB_STEP_SUMMARY": "",
-        "NO_COLOR": "",
-    }
+    """The sandbox's environment with the canary as the secret."""
+    return helpers.env_for(sandbox, CANARY, GITHUB_STEP_SUMMARY="", NO_COLOR="")
 
 
 def run(sandbox: Sandbox, *args: str) -> Result:

@@ -15,11 +15,11 @@ from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hpconfig import schema
 from hpconfig.cli import cli
-from hpconfig.config import load_config
-from hpconfig.loader import load_text
-from hpconfig.project import load_project
+from hpconfig.manifest import schema
+from hpconfig.manifest.config_file import load_config
+from hpconfig.manifest.loader import load_text
+from hpconfig.manifest.project import load_project
 from tests.conftest import ROOT, TODAY
 
 CANARY = "CANARY-secret-file-9b2e4f1a-never-print-me"

@@ -25,3 +25,48 @@ def test_a_plan_with_drift_needs_no_deepdiff() -> None:
         "from tests.helpers import big_plan\nassert len(big_plan(50).changes) == 50"
     )
     assert "deepdiff" not in loaded
+
+
+CORE = (
+    "hpconfig.control",
+    "hpconfig.diff",
+    "hpconfig.plan",
+    "hpconfig.project_config",
+    "hpconfig.errors",
+    "hpconfig.durations",
+    "hpconfig.render.text",
+    "hpconfig.render.json",
+    "hpconfig.render.markdown",
+    "hpconfig.render.github",
+    "hpconfig.render.sarif",
+    "hpconfig.render.diagnostics",
+)
+REMOTE = (
+    "hpconfig.remote.settings",
+    "hpconfig.remote.auth",
+    "hpconfig.remote.client",
+    "hpconfig.remote.live",
+    "hpconfig.remote.fetch",
+)
+
+
+def _of(loaded: set[str], *packages: str) -> set[str]:
+    return {m for m in loaded if any(m == p or m.startswith(p + ".") for p in packages)}
+
+
+def test_the_core_loads_neither_yaml_nor_the_manifest_loader_nor_requests() -> None:
+    loaded = loaded_after("import " + ", ".join(CORE))
+    assert not _of(loaded, "yaml", "requests", "urllib3", "click", "hpconfig.manifest.loader")
+    assert not _of(loaded, "hpconfig.manifest", "hpconfig.remote", "hpconfig.cli")
+
+
+def test_the_remote_wing_loads_no_yaml() -> None:
+    loaded = loaded_after("import " + ", ".join(REMOTE))
+    assert "requests" in loaded  # the import happened
+    assert not _of(loaded, "yaml", "hpconfig.manifest.loader", "hpconfig.manifest.composer")
+
+
+def test_the_manifest_wing_never_loads_requests() -> None:
+    loaded = loaded_after("import hpconfig.manifest.project, hpconfig.manifest.config_file")
+    assert "yaml" in loaded
+    assert not _of(loaded, "requests", "urllib3", "hpconfig.remote")

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from hpconfig.config import Config, IgnoreRule
 from hpconfig.diff import diff
-from hpconfig.live import live_control, parse_timestamp
-from hpconfig.loader import load_text
-from hpconfig.model import desired_controls
+from hpconfig.project_config import IgnoreRule, SafetyLimits
+from hpconfig.remote.live import live_control, parse_timestamp
+from hpconfig.render.text import summary_line
+from tests.helpers import desired_from
 
 
 @pytest.mark.parametrize(
@@ -56,11 +56,7 @@ def api_control(**overrides: Any) -> dict[str, Any]:
 
 
 def desired(yaml_text: str) -> Any:
-    document, problems = load_text("m.yaml", yaml_text.encode())
-    assert not problems and document is not None
-    controls, problems = desired_controls([(document, set())])
-    assert not problems
-    return controls
+    return desired_from(yaml_text)
 
 
 BASE = """
@@ -139,7 +135,7 @@ def test_update_create_unmanaged_and_in_sync() -> None:
     ]
     assert update.updated_by == "bob@example.com"
     assert [u.identifier for u in plan.unmanaged] == ["C-9"]
-    assert plan.summary_line() == "Plan: 1 to create, 1 to update. 1 in sync, 1 unmanaged."
+    assert summary_line(plan) == "Plan: 1 to create, 1 to update. 1 in sync, 1 unmanaged."
 
 
 def test_owner_missing_in_hyperproof_is_drift() -> None:
@@ -157,13 +153,11 @@ def test_ignore_rules_drop_fields_and_are_reported() -> None:
         IgnoreRule(fields=("owner",), reason="r", controls=("C-*",), expires=date(2099, 1, 1)),
         IgnoreRule(fields=("freshness",), reason="r2", controls=("OTHER-*",)),
     )
-    plan = diff(desired(BASE), live, Config(ignore=rules))
+    plan = diff(desired(BASE), live, rules)
     (change,) = plan.changes
     assert [f.field for f in change.fields] == ["freshness.duration"]
     assert change.ignored == ("owner",)
-    everything = diff(
-        desired(BASE), live, Config(ignore=(IgnoreRule(("owner", "freshness"), "r"),))
-    )
+    everything = diff(desired(BASE), live, (IgnoreRule(("owner", "freshness"), "r"),))
     assert everything.changes == () and everything.in_sync == 1 and everything.ignored_fields == 2
 
 
@@ -173,10 +167,10 @@ def test_safety_threshold() -> None:
         f"C-{i}": live_control(api_control(controlIdentifier=f"C-{i}", name="N" if i > 3 else "X"))
         for i in range(10)
     }
-    plan = diff(desired(text), live, Config(max_change_percent=30, min_controls=10))
+    plan = diff(desired(text), live, limits=SafetyLimits(30, 10))
     assert plan.safety is not None
     assert plan.safety.updates == 4 and plan.safety.exceeded
-    relaxed = diff(desired(text), live, Config(max_change_percent=50, min_controls=10))
+    relaxed = diff(desired(text), live, limits=SafetyLimits(50, 10))
     assert relaxed.safety is not None and not relaxed.safety.exceeded
 
 

@@ -14,23 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hpconfig.cli import cli
-from hpconfig.live import parse_timestamp, read_live
-from hpconfig.live_check import _gate, _validator
+from hpconfig.manifest.schema import load_schema
+from hpconfig.remote.live import parse_timestamp, read_live
+from hpconfig.remote.live_check import _gate, _validator
 from hpconfig.sandbox import Sandbox
-from hpconfig.schema import load_schema
 from tests.conftest import EXAMPLES
-
-
-def env_for(sandbox: Sandbox) -> dict[str, str]:
-    return {
-        "HYPERPROOF_API_URL": sandbox.api_url,
-        "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-        "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-        "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
-        "HYPERPROOF_CLIENT_SECRET_FILE": "",
-        "HPCONFIG_RETRY_BACKOFF": "0",
-        "NO_COLOR": "1",
-    }
+from tests.helpers import env_for
 
 
 def plan(sandbox: Sandbox, *args: str, paths: tuple[str, ...] = (str(EXAMPLES),)) -> Result:

@@ -3,8 +3,8 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
-from hpconfig.document import YList, YMap, json_path
-from hpconfig.loader import discover, load_text
+from hpconfig.manifest.document import YList, YMap, json_path
+from hpconfig.manifest.loader import discover, load_text
 
 
 def test_positions_of_keys_values_and_items() -> None:

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from hpconfig.cli import cli
-from hpconfig.config import load_config
 from hpconfig.files import MAX_FILE_BYTES
-from hpconfig.project import load_project
+from hpconfig.manifest.config_file import load_config
+from hpconfig.manifest.project import load_project
 from tests.conftest import TODAY
 from tests.test_input_edges import CANARY, messages
 

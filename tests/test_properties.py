@@ -8,10 +8,10 @@ import yaml
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from hpconfig import schema
 from hpconfig.errors import Problem
-from hpconfig.loader import load_text
-from hpconfig.model import desired_controls
+from hpconfig.manifest import schema
+from hpconfig.manifest.desired import desired_controls
+from hpconfig.manifest.loader import load_text
 
 FIELD_NAMES = [
     "identifier",

@@ -11,50 +11,22 @@ import tracemalloc
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from hpconfig.cli import cli
-from hpconfig.client import HyperproofClient
 from hpconfig.errors import ApiError
-from hpconfig.retrying import Deadline, RateGate, Retrier
+from hpconfig.remote.answers import Answer, TransportFailure, retry_after
+from hpconfig.remote.client import HyperproofClient
+from hpconfig.remote.retrying import Deadline, RateGate, Retrier
+from hpconfig.remote.settings import RetryPolicy
 from hpconfig.sandbox import Sandbox
-from hpconfig.settings import RetryPolicy, Secret, Settings
-from hpconfig.transport import Answer, TransportFailure, retry_after
 from tests.conftest import EXAMPLES
+from tests.helpers import NO_WAIT, env_for, settings_for
 from tests.hostile import serve
 
 MiB = 1024 * 1024
-NO_WAIT = RetryPolicy(
-    attempts=3, backoff_factor=0, backoff_max=0, jitter=0, retry_after_max=0, total_seconds=30
-)
-
-
-def settings_for(sandbox: Sandbox, **overrides: Any) -> Settings:
-    values: dict[str, Any] = dict(
-        api_url=sandbox.api_url,
-        token_url=sandbox.token_url,
-        client_id=sandbox.client_id,
-        secret=Secret(sandbox.client_secret),
-        retry=NO_WAIT,
-    )
-    values.update(overrides)
-    return Settings(**values)
-
-
-def env_for(sandbox: Sandbox, **overrides: str) -> dict[str, str]:
-    return {
-        "HYPERPROOF_API_URL": sandbox.api_url,
-        "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-        "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-        "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
-        "HYPERPROOF_CLIENT_SECRET_FILE": "",
-        "HPCONFIG_RETRY_BACKOFF": "0",
-        "NO_COLOR": "1",
-        **overrides,
-    }
 
 
 def plan(env: dict[str, str], *args: str) -> Result:

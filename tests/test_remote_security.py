@@ -17,13 +17,14 @@ from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hpconfig.auth import check_token_answer
 from hpconfig.cli import cli
-from hpconfig.client import HyperproofClient
 from hpconfig.errors import ApiError, AuthError
+from hpconfig.remote.answers import Answer, redact, server_message
+from hpconfig.remote.auth import check_token_answer
+from hpconfig.remote.client import HyperproofClient
+from hpconfig.remote.settings import Secret, Settings
 from hpconfig.sandbox import Sandbox
-from hpconfig.settings import Secret, Settings
-from hpconfig.transport import Answer, redact, server_message
+from tests import helpers
 from tests.conftest import EXAMPLES
 from tests.hostile import recorder, redirect_to, serve
 
@@ -39,16 +40,8 @@ def hpconfig_sandbox_seed(example_seed: dict[str, Any]) -> dict[str, Any]:
 
 
 def env_for(sandbox: Sandbox, **overrides: str) -> dict[str, str]:
-    return {
-        "HYPERPROOF_API_URL": sandbox.api_url,
-        "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-        "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-        "HYPERPROOF_CLIENT_SECRET": CANARY,
-        "HYPERPROOF_CLIENT_SECRET_FILE": "",
-        "HPCONFIG_RETRY_BACKOFF": "0",
-        "NO_COLOR": "1",
-        **overrides,
-    }
+    """The sandbox's environment with the canary as the secret."""
+    return helpers.env_for(sandbox, CANARY, **overrides)
 
 
 def plan(env: dict[str, str], *args: str) -> Result:

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from hpconfig.cli import cli
-from hpconfig.config import Config
-from hpconfig.secret import MAX_SECRET_FILE_BYTES
-from hpconfig.settings import SettingsError, resolve
+from hpconfig.project_config import ProjectConfig
+from hpconfig.remote.secret import MAX_SECRET_FILE_BYTES
+from hpconfig.remote.settings import SettingsError, resolve
 from tests.conftest import EXAMPLES
 
 CREDS = {"HYPERPROOF_CLIENT_ID": "id", "HYPERPROOF_CLIENT_SECRET": "s"}
@@ -25,15 +25,15 @@ def test_a_config_url_must_be_a_hyperproof_host_or_loopback() -> None:
         "http://127.0.0.1:8765",
         "https://api.hyperproof.app/",
     ):
-        assert resolve(Config(api_url=url), CREDS).api_url.startswith(url.rstrip("/"))
+        assert resolve(ProjectConfig(api_url=url), CREDS).api_url.startswith(url.rstrip("/"))
     with pytest.raises(SettingsError) as raised:
-        resolve(Config(file="hpconfig.yaml", token_url="https://evil.example/token"), CREDS)
+        resolve(ProjectConfig(file="hpconfig.yaml", token_url="https://evil.example/token"), CREDS)
     message = str(raised.value)
     assert "hpconfig.yaml is not a Hyperproof host" in message
     assert "HYPERPROOF_TOKEN_URL" in message
     env = {**CREDS, "HYPERPROOF_TOKEN_URL": "https://proxy.example/token"}
-    assert resolve(Config(), env).token_url == "https://proxy.example/token"
-    assert resolve(Config(), CREDS, api_url="https://proxy.example").api_url
+    assert resolve(ProjectConfig(), env).token_url == "https://proxy.example/token"
+    assert resolve(ProjectConfig(), CREDS, api_url="https://proxy.example").api_url
 
 
 @pytest.mark.parametrize(
@@ -41,24 +41,24 @@ def test_a_config_url_must_be_a_hyperproof_host_or_loopback() -> None:
 )
 def test_a_url_with_credentials_is_refused_without_echo(url: str) -> None:
     with pytest.raises(SettingsError) as raised:
-        resolve(Config(), CREDS, api_url=url)
+        resolve(ProjectConfig(), CREDS, api_url=url)
     assert "CANARY" not in str(raised.value)
     assert "carries credentials" in str(raised.value)
 
 
 def test_a_trailing_v1_is_understood() -> None:
-    settings = resolve(Config(), CREDS, api_url="https://api.hyperproof.app/v1")
+    settings = resolve(ProjectConfig(), CREDS, api_url="https://api.hyperproof.app/v1")
     assert settings.api_url == "https://api.hyperproof.app"
 
 
 def test_overriding_one_url_to_another_region_warns(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, "hpconfig"):
-        resolve(Config(), CREDS, api_url="https://api.hyperproof.eu")
+        resolve(ProjectConfig(), CREDS, api_url="https://api.hyperproof.eu")
     assert "the API URL is the eu region's and the token URL the us region's" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, "hpconfig"):
-        resolve(Config(), CREDS, api_url="https://api.hyperproof.app/v1", region="us")
-        resolve(Config(), CREDS, region="eu")
+        resolve(ProjectConfig(), CREDS, api_url="https://api.hyperproof.app/v1", region="us")
+        resolve(ProjectConfig(), CREDS, region="eu")
     assert caplog.text == ""
 
 
@@ -70,11 +70,11 @@ def test_secret_file_bom_and_one_newline_dropped(tmp_path: Path) -> None:
     path = tmp_path / "secret"
     path.write_bytes(b"\xef\xbb\xbfs3cret \n")
     path.chmod(0o600)
-    assert resolve(Config(), secret_env(path)).secret.reveal() == "s3cret "
+    assert resolve(ProjectConfig(), secret_env(path)).secret.reveal() == "s3cret "
     path.write_bytes(b"s3cret\r\n")
-    assert resolve(Config(), secret_env(path)).secret.reveal() == "s3cret"
+    assert resolve(ProjectConfig(), secret_env(path)).secret.reveal() == "s3cret"
     path.write_bytes(b"s3cret\n\n")
-    assert resolve(Config(), secret_env(path)).secret.reveal() == "s3cret\n"
+    assert resolve(ProjectConfig(), secret_env(path)).secret.reveal() == "s3cret\n"
 
 
 def test_secret_file_that_is_not_a_small_utf8_regular_file(tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_secret_file_that_is_not_a_small_utf8_regular_file(tmp_path: Path) -> No
     }
     for path, words in cases.items():
         with pytest.raises(SettingsError) as raised:
-            resolve(Config(), secret_env(path))
+            resolve(ProjectConfig(), secret_env(path))
         assert words in str(raised.value) and str(path) in str(raised.value)
         assert "CANARY" not in str(raised.value)
 
@@ -115,7 +115,7 @@ def test_a_readable_secret_file_warns_like_ssh(
     path.write_text("CANARY-value\n")
     path.chmod(0o644)
     with caplog.at_level(logging.WARNING, "hpconfig"):
-        assert resolve(Config(), secret_env(path)).secret.reveal() == "CANARY-value"
+        assert resolve(ProjectConfig(), secret_env(path)).secret.reveal() == "CANARY-value"
     assert f"permissions 0644 for {path} are too open" in caplog.text
     assert "CANARY" not in caplog.text
 
@@ -126,4 +126,4 @@ def test_a_symlink_to_a_regular_secret_file_is_followed(tmp_path: Path) -> None:
     target.chmod(0o600)
     link = tmp_path / "link"
     link.symlink_to(target)
-    assert resolve(Config(), secret_env(link)).secret.reveal() == "s3cret"
+    assert resolve(ProjectConfig(), secret_env(link)).secret.reveal() == "s3cret"

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from hpconfig.schema import SCHEMA_NAMES, load_schema, schema_text
+from hpconfig.manifest.schema import SCHEMA_NAMES, load_schema, schema_text
 from tests.conftest import EXAMPLES, ROOT
 
 
@@ -92,7 +92,7 @@ def test_every_example_carries_the_language_server_line_pointing_at_a_real_schem
 
 
 def test_schemas_name_the_fields_the_model_knows() -> None:
-    from hpconfig.model import DEFAULTABLE, FIELD_KEYS, FIELDS, NORMALISE
+    from hpconfig.control import DEFAULTABLE, FIELD_KEYS, FIELDS, NORMALISE
 
     manifest = load_schema("manifest")["$defs"]
     assert set(manifest["control"]["properties"]) == {"identifier", *FIELD_KEYS, "freshness"}

@@ -5,24 +5,24 @@ from pathlib import Path
 
 import pytest
 
-from hpconfig.config import Config
 from hpconfig.errors import AuthError
-from hpconfig.settings import Secret, SettingsError, resolve
+from hpconfig.project_config import ProjectConfig
+from hpconfig.remote.settings import Secret, SettingsError, resolve
 
 CREDS = {"HYPERPROOF_CLIENT_ID": "env-id", "HYPERPROOF_CLIENT_SECRET": "s3cret-value"}
 
 
 def test_region_defaults_and_urls() -> None:
-    settings = resolve(Config(), CREDS)
+    settings = resolve(ProjectConfig(), CREDS)
     assert settings.region == "us"
     assert settings.api_url == "https://api.hyperproof.app"
     assert settings.token_url == "https://accounts.hyperproof.app/oauth/token"
-    eu = resolve(Config(region="eu"), CREDS)
+    eu = resolve(ProjectConfig(region="eu"), CREDS)
     assert eu.api_url == "https://api.hyperproof.eu"
 
 
 def test_flags_win_then_environment_then_config() -> None:
-    config = Config(
+    config = ProjectConfig(
         region="gov",
         api_url="https://api.hyperproof.eu",
         client_id="config-id",
@@ -75,17 +75,18 @@ def test_flags_win_then_environment_then_config() -> None:
 )
 def test_plain_http_only_on_loopback(url: str, allowed: bool) -> None:
     if allowed:
-        assert resolve(Config(), CREDS, api_url=url).api_url == url.rstrip("/")
+        assert resolve(ProjectConfig(), CREDS, api_url=url).api_url == url.rstrip("/")
     else:
         with pytest.raises(SettingsError):
-            resolve(Config(), CREDS, api_url=url)
+            resolve(ProjectConfig(), CREDS, api_url=url)
 
 
 def test_secret_file_is_read_and_its_newline_dropped(tmp_path: Path) -> None:
     secret_file = tmp_path / "secret"
     secret_file.write_text("from-a-file\n")
     settings = resolve(
-        Config(), {"HYPERPROOF_CLIENT_ID": "i", "HYPERPROOF_CLIENT_SECRET_FILE": str(secret_file)}
+        ProjectConfig(),
+        {"HYPERPROOF_CLIENT_ID": "i", "HYPERPROOF_CLIENT_SECRET_FILE": str(secret_file)},
     )
     assert settings.secret.reveal() == "from-a-file"
 
@@ -93,32 +94,32 @@ def test_secret_file_is_read_and_its_newline_dropped(tmp_path: Path) -> None:
 def test_secret_file_problems(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="cannot read HYPERPROOF_CLIENT_SECRET_FILE"):
         resolve(
-            Config(),
+            ProjectConfig(),
             {
                 "HYPERPROOF_CLIENT_ID": "i",
                 "HYPERPROOF_CLIENT_SECRET_FILE": str(tmp_path / "missing"),
             },
         )
     with pytest.raises(SettingsError, match="not both"):
-        resolve(Config(), {**CREDS, "HYPERPROOF_CLIENT_SECRET_FILE": str(tmp_path / "x")})
+        resolve(ProjectConfig(), {**CREDS, "HYPERPROOF_CLIENT_SECRET_FILE": str(tmp_path / "x")})
 
 
 def test_missing_credentials_name_the_variables() -> None:
     with pytest.raises(AuthError) as raised:
-        resolve(Config(), {})
+        resolve(ProjectConfig(), {})
     message = str(raised.value)
     assert "HYPERPROOF_CLIENT_ID" in message and "HYPERPROOF_CLIENT_SECRET" in message
 
 
 def test_unknown_region() -> None:
     with pytest.raises(SettingsError, match="unknown region 'mars'"):
-        resolve(Config(), {**CREDS, "HYPERPROOF_REGION": "mars"})
+        resolve(ProjectConfig(), {**CREDS, "HYPERPROOF_REGION": "mars"})
 
 
 def test_secret_never_shows_itself() -> None:
     secret = Secret("CANARY-123")
     settings = resolve(
-        Config(), {"HYPERPROOF_CLIENT_ID": "i", "HYPERPROOF_CLIENT_SECRET": "CANARY-123"}
+        ProjectConfig(), {"HYPERPROOF_CLIENT_ID": "i", "HYPERPROOF_CLIENT_SECRET": "CANARY-123"}
     )
     for text in (
         repr(secret),
@@ -136,7 +137,7 @@ def test_secret_never_shows_itself() -> None:
 
 def test_retry_policy_from_the_environment() -> None:
     settings = resolve(
-        Config(),
+        ProjectConfig(),
         {
             **CREDS,
             "HPCONFIG_RETRY_ATTEMPTS": "2",
@@ -148,4 +149,4 @@ def test_retry_policy_from_the_environment() -> None:
     assert (retry.attempts, retry.backoff_factor, retry.total_seconds) == (2, 0, 9)
     assert (retry.jitter, retry.retry_after_max) == (0, 0)
     with pytest.raises(SettingsError, match="HPCONFIG_RETRY_ATTEMPTS must be a number"):
-        resolve(Config(), {**CREDS, "HPCONFIG_RETRY_ATTEMPTS": "many"})
+        resolve(ProjectConfig(), {**CREDS, "HPCONFIG_RETRY_ATTEMPTS": "many"})

@@ -69,7 +69,7 @@ def _regular_file(path: str) -> bool:
 @lru_cache(maxsize=4)
 def _secret_values(value: str, file: str) -> tuple[str, ...]:
     """The secret, and the forms in which a message can show it (repr, escaped)."""
-    from hpconfig import settings
+    from hpconfig.remote import settings
 
     if file and not _regular_file(file):
         file = ""  # never block on a FIFO here: settings reports a bad secret file, if used

@@ -15,7 +15,7 @@ from hpconfig.cli.output import emit, message
 from hpconfig.cli.reports import write_reports
 from hpconfig.errors import ExitCode, InputError
 from hpconfig.files import report_targets
-from hpconfig.project import load_project
+from hpconfig.manifest.project import load_project
 from hpconfig.render import diagnostics
 
 
@@ -29,7 +29,7 @@ class _Seconds(click.ParamType):
         self.maximum = maximum
 
     def convert(self, value: Any, param: Any, ctx: Any) -> float:
-        from hpconfig.settings import SettingsError, parse_seconds
+        from hpconfig.remote.settings import SettingsError, parse_seconds
 
         try:
             return parse_seconds(value, "the value", self.maximum)
@@ -62,8 +62,8 @@ def _selection(patterns: tuple[str, ...], declared: Any) -> Callable[[str], bool
 
 
 def _plan_with(settings: Any, project: Any, only: Callable[[str], bool] | None = None) -> Any:
-    from hpconfig.client import HyperproofClient
-    from hpconfig.planning import make_plan
+    from hpconfig.remote.client import HyperproofClient
+    from hpconfig.remote.fetch import make_plan
 
     declared = [key for key in project.desired if only is None or only(key)]
     of = "" if only is None else f" (of {len(project.desired)})"
@@ -167,7 +167,7 @@ def plan(
     **report: Any,
 ) -> int:
     """Compare the manifests with Hyperproof and report the drift (read-only)."""
-    from hpconfig import settings as settings_module
+    from hpconfig.remote import settings as settings_module
 
     targets = report_targets(report)
     project = load_project(list(paths), obj["config_path"])
@@ -216,9 +216,9 @@ def demo(
     **report: Any,
 ) -> int:
     """Plan examples/ against the sandbox, through the real sign-in and HTTP code."""
+    from hpconfig.remote.settings import Secret, Settings
     from hpconfig.sandbox import Sandbox, load_seed
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
-    from hpconfig.settings import Secret, Settings
 
     targets = report_targets(report)
     seed = seed or EXAMPLE_SEED

@@ -12,8 +12,8 @@ from typing import Any
 
 from hpconfig.cli.app import log, use_color
 from hpconfig.cli.output import Kind, emit
-from hpconfig.config import repository_root
 from hpconfig.files import ReportTarget, write_report
+from hpconfig.manifest.config_file import repository_root
 
 
 def _write(target: ReportTarget, text: str, kind: Kind) -> None:

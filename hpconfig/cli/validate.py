@@ -10,9 +10,9 @@ import click
 from hpconfig.cli.app import cli, note_inputs, plural
 from hpconfig.cli.output import emit, message
 from hpconfig.errors import ExitCode
-from hpconfig.project import load_project
+from hpconfig.manifest.project import load_project
+from hpconfig.manifest.schema import SCHEMA_NAMES, schema_text
 from hpconfig.render import diagnostics
-from hpconfig.schema import SCHEMA_NAMES, schema_text
 
 
 @cli.command()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hpconfig.plan import Change, ChangeKind, FieldChange, Plan
-from hpconfig.render.text import as_text, diff_lines, value_text
+from hpconfig.render.text import as_text, diff_lines, summary_line, value_text
 from hpconfig.untrusted import inert
 
 MARKER = "<!-- hpconfig-plan -->"
@@ -175,7 +175,7 @@ def render_markdown(
     context: RunContext | None = None,
 ) -> str:
     summary = plan.summary()
-    head = [MARKER, "### hpconfig plan", "", f"**{plan.summary_line()}**", ""]
+    head = [MARKER, "### hpconfig plan", "", f"**{summary_line(plan)}**", ""]
     if plan.safety is not None and plan.safety.exceeded:
         head += [
             f"> [!WARNING]\n> This plan updates {plan.safety.percent:.0f}% of the existing "

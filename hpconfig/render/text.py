@@ -69,6 +69,23 @@ def _field_lines(change: Change, paint: _Paint) -> list[str]:
     return lines
 
 
+def summary_line(plan: Plan) -> str:
+    """``Plan: 1 to create, 3 to update. 36 in sync, 1 unmanaged.``: the last line of a report."""
+    summary = plan.summary()
+    if not plan.changes and plan.not_compared:
+        text = f"No changes in what could be compared. {summary['in_sync']} in sync"
+    elif not plan.changes:
+        text = f"No changes. {summary['in_sync']} in sync"
+    else:
+        parts = [f"{summary[kind]} to {kind}" for kind in ChangeKind if summary[kind]]
+        text = f"Plan: {', '.join(parts)}. {summary['in_sync']} in sync"
+    if summary["unmanaged"]:
+        text += f", {summary['unmanaged']} unmanaged"
+    if plan.not_compared:
+        text += f", {len(plan.not_compared)} could not be compared"
+    return text + "."
+
+
 def render_text(plan: Plan, color: bool = False, show_unmanaged: bool = False) -> str:
     paint = _Paint(color)
     lines: list[str] = []
@@ -117,5 +134,5 @@ def render_text(plan: Plan, color: bool = False, show_unmanaged: bool = False) -
             f"Warning: this plan updates {plan.safety.percent:.0f}% of the existing controls, "
             f"more than the safety limit of {plan.safety.max_percent:g}%; apply will need --force."
         )
-    lines.append(paint(plan.summary_line(), "bold"))
+    lines.append(paint(summary_line(plan), "bold"))
     return "\n".join(lines) + "\n"

@@ -28,8 +28,8 @@ import time
 from collections.abc import Callable
 
 from hpconfig.errors import ApiError
-from hpconfig.settings import ENV_TIMEOUT, RetryPolicy
-from hpconfig.transport import Answer, TransportFailure, is_quota_exceeded, retry_after
+from hpconfig.remote.answers import Answer, TransportFailure, is_quota_exceeded, retry_after
+from hpconfig.remote.settings import ENV_TIMEOUT, RetryPolicy
 
 log = logging.getLogger("hpconfig.retry")
 

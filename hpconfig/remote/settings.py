@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from hpconfig import hyperproof as hp
-from hpconfig.config import Config
 from hpconfig.errors import AuthError
-from hpconfig.secret import Secret, SettingsError, read_secret_file
-from hpconfig.urls import api_root, check_url, region_of, trusted_in_a_repository
+from hpconfig.project_config import ProjectConfig
+from hpconfig.remote.secret import Secret, SettingsError, read_secret_file
+from hpconfig.remote.urls import api_root, check_url, region_of, trusted_in_a_repository
 
 __all__ = ["Secret", "Settings", "SettingsError", "RetryPolicy", "resolve", "parse_seconds"]
 
@@ -133,7 +133,7 @@ def _url(
     env_name: str,
     env: Mapping[str, str],
     from_config: str | None,
-    config: Config,
+    config: ProjectConfig,
     default: str,
 ) -> tuple[str, bool]:
     """The URL for ``name`` and whether it is the region's default."""
@@ -176,7 +176,7 @@ _TIMEOUTS = (
 
 
 def _timeouts(
-    config: Config, env: Mapping[str, str], flags: dict[str, float | None]
+    config: ProjectConfig, env: Mapping[str, str], flags: dict[str, float | None]
 ) -> dict[str, float]:
     """Each timeout given, checked for range; those not given keep ``Settings``' defaults."""
     where = config.file or "hpconfig.yaml"
@@ -205,7 +205,7 @@ def _max_response_bytes(env: Mapping[str, str]) -> int:
 
 
 def resolve(
-    config: Config,
+    config: ProjectConfig,
     environ: Mapping[str, str] | None = None,
     *,
     region: str | None = None,

@@ -1,7 +1,8 @@
 """Controls as the API answers them → live ``Control`` values, normalised like desired ones.
 
-Owns the mapping from Hyperproof's field names to the manifest's (``domainName`` → ``domain``,
-``owner.email`` → ``owner``, ``freshForDuration`` → ``freshness.duration``...), the parsing
+Owns the live ``Control`` of an API control (each field read and normalised as the field
+table of ``hpconfig.control`` says: ``domainName`` → ``domain``, ``owner.email`` → ``owner``,
+``freshForDuration`` → ``freshness.duration``...), the parsing
 of the API's timestamps, which come in several precisions and offset styles, and ``read_live``:
 the untrusted list → the controls that can be compared, by identifier, and those that cannot
 (malformed per ``live_check``, or an identifier held by two controls), with every problem
@@ -18,24 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from hpconfig.durations import DurationError, parse_duration
-from hpconfig.live_check import LiveProblem, control_problems, text_of
-from hpconfig.model import NORMALISE, Control
+from hpconfig.control import FIELD_TABLE, Control
+from hpconfig.durations import DurationError
 from hpconfig.plan import NotCompared
-
-# API field → manifest field; the owner and the duration are handled apart.
-_PLAIN = {
-    "name": "name",
-    "description": "description",
-    "notes": "notes",
-    "domainName": "domain",
-    "status": "status",
-    "workStatus": "workStatus",
-    "implementation": "implementation",
-    "testingStatus": "testingStatus",
-    "freshnessPolicy": "freshness.policy",
-}
-_TEXT = ("name", "description", "notes", "domain", "workStatus")
+from hpconfig.remote.live_check import LiveProblem, control_problems, text_of
 
 _TIMESTAMP = re.compile(
     r"^(?P<main>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)"
@@ -77,27 +64,31 @@ def user_label(user: Any) -> str | None:
 
 
 def live_control(api: dict[str, Any]) -> Control:
+    """An API control → a live ``Control``, through the field table's ``read`` and normalisers.
+
+    A field the API leaves out or sends as null is the empty text for free text, else None; a
+    duration that does not parse is kept as it came, so that it shows as drift."""
     values: dict[str, Any] = {}
     written: dict[str, Any] = {}
-    for api_name, name in _PLAIN.items():
-        raw = api.get(api_name)
-        written[name] = raw
-        if raw is None:
-            values[name] = "" if name in _TEXT else None
-        elif isinstance(raw, str):
-            values[name] = NORMALISE[name](raw)
+    for managed in FIELD_TABLE:
+        name, raw = managed.name, managed.read(api)
+        if name == "owner":  # reports name an owner without an email (a service account) too
+            written[name] = raw or user_label(api.get("owner"))
+            values[name] = managed.normalise(raw) if raw else None
+        elif name == "freshness.duration":
+            written[name] = raw
+            try:
+                values[name] = managed.normalise(raw) if raw else None
+            except (DurationError, ValueError, OverflowError):
+                values[name] = f"unparsed:{raw}"
         else:
-            values[name] = raw
-    owner = api.get("owner")
-    email = owner.get("email") if isinstance(owner, dict) else None
-    written["owner"] = email or user_label(owner)
-    values["owner"] = NORMALISE["owner"](email) if email else None
-    duration = api.get("freshForDuration")
-    written["freshness.duration"] = duration
-    try:
-        values["freshness.duration"] = parse_duration(duration) if duration else None
-    except (DurationError, ValueError, OverflowError):
-        values["freshness.duration"] = f"unparsed:{duration}"
+            written[name] = raw
+            if raw is None:
+                values[name] = "" if managed.text else None
+            elif isinstance(raw, str):
+                values[name] = managed.normalise(raw)
+            else:
+                values[name] = raw
     updated = parse_timestamp(api.get("updatedOn"))
     return Control(
         identifier=str(api.get("controlIdentifier")),

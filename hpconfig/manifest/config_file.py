@@ -1,73 +1,27 @@
-"""The project config, ``hpconfig.yaml``: what is not per control.
+"""Reading the project config, ``hpconfig.yaml``, into a ``ProjectConfig``.
 
-Owns: finding and reading the config, refusing secrets in it, ignore rules (with their expiry)
-and safety limits. It must not read the environment (``settings`` does) or manifests.
+Owns: finding the config, reading and checking it (the schema, keys that look like secrets,
+ignore rules that expired or are about to, manifests that lead outside the repository). The
+values it builds are ``hpconfig.project_config``'s. It must not read the environment
+(``remote.settings`` does) or manifests.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from hpconfig import schema
-from hpconfig.document import Document, YList, YMap, json_path
-from hpconfig.errors import Location, Problem, Severity
-from hpconfig.loader import CONFIG_NAMES, load_file
+from hpconfig.errors import Problem, Severity
+from hpconfig.manifest import schema
+from hpconfig.manifest.document import Document, YList, YMap, json_path
+from hpconfig.manifest.loader import CONFIG_NAMES, load_file
+from hpconfig.project_config import IgnoreRule, ProjectConfig
 from hpconfig.untrusted import excerpt
 
 # Keys that look like they hold a secret. `tokenUrl` is a URL, not a token, and is allowed.
 _SECRET_KEY = re.compile(r"secret|password|passwd|credential|apikey|privatekey|token$|bearer")
-
-
-@dataclass(frozen=True)
-class IgnoreRule:
-    """Fields left out of the comparison for some controls, with a reason and an expiry date."""
-
-    fields: tuple[str, ...]
-    reason: str
-    controls: tuple[str, ...] = ()
-    expires: date | None = None
-    source: Location | None = None
-
-    def applies_to(self, identifier: str) -> bool:
-        if not self.controls:
-            return True
-        return any(fnmatch.fnmatchcase(identifier, pattern) for pattern in self.controls)
-
-    def ignores(self, identifier: str, field_name: str) -> bool:
-        """True when this rule drops ``field_name`` (``freshness`` covers both of its keys)."""
-        if not self.applies_to(identifier):
-            return False
-        return any(field_name == f or field_name.startswith(f + ".") for f in self.fields)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "fields": list(self.fields),
-            "controls": list(self.controls),
-            "reason": self.reason,
-            "expires": self.expires.isoformat() if self.expires else None,
-        }
-
-
-@dataclass(frozen=True)
-class Config:
-    """Settings from ``hpconfig.yaml``; every field optional, paths resolved against its folder."""
-
-    file: str | None = None
-    manifests: tuple[Path, ...] = ()
-    region: str | None = None
-    api_url: str | None = None
-    token_url: str | None = None
-    client_id: str | None = None
-    connect_timeout: float | None = None
-    read_timeout: float | None = None
-    ignore: tuple[IgnoreRule, ...] = ()
-    max_change_percent: float = 30.0
-    min_controls: int = 10
 
 
 def find_config(explicit: Path | None, paths: list[Path]) -> tuple[Path | None, bool]:
@@ -218,16 +172,16 @@ def _manifest_paths(document: Document, base: Path) -> tuple[tuple[Path, ...], l
 
 def load_config(
     path: Path, today: date, display: str | None = None
-) -> tuple[Config, list[Problem]]:
+) -> tuple[ProjectConfig, list[Problem]]:
     """Read, check and resolve one config file; problems instead of exceptions."""
     document, problems = load_file(path, display)
     if document is None:
-        return Config(file=display or str(path)), problems
+        return ProjectConfig(file=display or str(path)), problems
     problems += _secret_keys(document)
     schema_problems = schema.problems_of(document, "config")
     problems += schema_problems
     if schema_problems:
-        return Config(file=document.file), problems + _expiry_despite(
+        return ProjectConfig(file=document.file), problems + _expiry_despite(
             document, schema_problems, today
         )
     data = document.data
@@ -242,7 +196,7 @@ def load_config(
     problems += manifest_problems
     timeouts = data.get("timeouts", {})
     safety = data.get("safety", {})
-    config = Config(
+    config = ProjectConfig(
         file=document.file,
         manifests=manifests,
         region=data.get("region"),

@@ -16,10 +16,10 @@ from typing import Any
 
 import yaml
 
-from hpconfig.document import Document, PathPart, YList, YMap, json_path
 from hpconfig.errors import Location, Problem
+from hpconfig.manifest.document import Document, PathPart, YList, YMap, json_path
+from hpconfig.manifest.yaml_errors import utf8_problem, yaml_problem
 from hpconfig.untrusted import excerpt
-from hpconfig.yaml_errors import utf8_problem, yaml_problem
 
 try:  # the C parser is several times faster; PyYAML without libyaml still works
     from yaml import CSafeLoader as _BaseLoader

@@ -1,10 +1,11 @@
 """The one verdict on an owner's email address: syntax only, as the README promises.
 
-Leaf: both the schema's ``email`` format (``hpconfig.schema``) and the model (``hpconfig.model``)
-ask here, so they can never disagree on an address. Deliverability is not checked: the names that
-RFC 2606 and RFC 6761 reserve for tests and examples (``.test``, ``.example``, ``.invalid``,
-``.localhost``) are accepted, since test and demo organizations use them; email-validator refuses
-them as undeliverable, so they are checked as the same address under an ordinary domain.
+Both the schema's ``email`` format (``manifest.schema``) and the desired-state builder
+(``manifest.desired``) ask here, so they can never disagree on an address. Deliverability is
+not checked: the names that RFC 2606 and RFC 6761 reserve for tests and examples (``.test``,
+``.example``, ``.invalid``, ``.localhost``) are accepted, since test and demo organizations use
+them; email-validator refuses them as undeliverable, so they are checked as the same address
+under an ordinary domain.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from hpconfig.document import Document, json_path, under
 from hpconfig.durations import DurationError, parse_duration
 from hpconfig.errors import Problem
+from hpconfig.manifest.document import Document, json_path, under
 from hpconfig.untrusted import excerpt as shown
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def load_schema(name: str) -> dict[str, Any]:
 def validator(name: str) -> jsonschema.Draft202012Validator:
     import jsonschema
 
-    from hpconfig.emails import is_email
+    from hpconfig.manifest.emails import is_email
 
     # Formats are annotations in 2020-12; `email` is asserted, with the model's own verdict.
     formats = jsonschema.FormatChecker(formats=())
@@ -68,7 +68,7 @@ def _gate(name: str) -> Callable[[Any], bool] | None:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - a platform without its wheel
         return None
-    from hpconfig.emails import is_email
+    from hpconfig.manifest.emails import is_email
 
     # The same format verdicts as jsonschema's (see validator): email asserted, uri not.
     compiled = jsonschema_rs.validator_for(
@@ -171,7 +171,7 @@ def _message(error: ValidationError) -> str | None:
     if keyword in ("pattern", "not") and isinstance(value, str):
         return _explain_pattern(error)
     if keyword == "format" and expected == "email":
-        from hpconfig.emails import email_problem
+        from hpconfig.manifest.emails import email_problem
 
         return email_problem(value)
     if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):

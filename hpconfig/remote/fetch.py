@@ -13,13 +13,13 @@ import logging
 from collections.abc import Callable
 
 from hpconfig import hyperproof as hp
-from hpconfig.client import HyperproofClient
-from hpconfig.config import Config
+from hpconfig.control import Control
 from hpconfig.diff import diff
-from hpconfig.live import LiveSet, read_live
-from hpconfig.model import Control
 from hpconfig.perf import paused_gc
 from hpconfig.plan import Plan
+from hpconfig.project_config import ProjectConfig
+from hpconfig.remote.client import HyperproofClient
+from hpconfig.remote.live import LiveSet, read_live
 
 log = logging.getLogger("hpconfig.planning")
 
@@ -46,7 +46,7 @@ def _fetch_live(client: HyperproofClient, desired: dict[str, Control]) -> LiveSe
 def make_plan(
     client: HyperproofClient,
     desired: dict[str, Control],
-    config: Config,
+    config: ProjectConfig,
     only: Callable[[str], bool] | None = None,
 ) -> Plan:
     """The plan; with ``only``, of the controls whose identifier it accepts, on both sides."""
@@ -58,4 +58,4 @@ def make_plan(
         controls = {key: control for key, control in controls.items() if only(key)}
         not_compared = {key: item for key, item in not_compared.items() if only(key)}
         problems = tuple(p for p in problems if not p.identifier or only(p.identifier))
-    return diff(desired, controls, config, not_compared, problems)
+    return diff(desired, controls, config.ignore, config.limits, not_compared, problems)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from hpconfig import hyperproof as hp
 from hpconfig.loopback import is_loopback_host
-from hpconfig.secret import SettingsError
+from hpconfig.remote.secret import SettingsError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -11,15 +11,15 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from hpconfig.composer import (  # noqa: F401 - loader's names, as callers know them
+from hpconfig.errors import Location, Problem
+from hpconfig.files import read_bounded, read_head
+from hpconfig.manifest.composer import (  # noqa: F401 - loader's names, as callers know them
     MAX_ALIAS_EXPANSION,
     MAX_DEPTH,
     load_text,
 )
-from hpconfig.document import Document
-from hpconfig.errors import Location, Problem
-from hpconfig.files import read_bounded, read_head
-from hpconfig.sniff import looks_like_manifest
+from hpconfig.manifest.document import Document
+from hpconfig.manifest.sniff import looks_like_manifest
 
 YAML_SUFFIXES = (".yaml", ".yml")
 CONFIG_NAMES = ("hpconfig.yaml", "hpconfig.yml")

@@ -1,9 +1,9 @@
-"""Controls, as declared in manifests (desired) and as Hyperproof has them (live).
+"""Desired controls: schema-checked manifests → ``Control`` values, and every model problem.
 
-Owns: the ``Control`` value, the one set of normalisation rules both sides go through (so that a
-plan shows only real drift), and the checks on manifests beyond the schema: defaults merging,
-owner emails, durations, one identifier declared once across all files. It must not read files
-or talk HTTP; it takes loaded, schema-checked documents.
+Owns the checks on manifests beyond the schema: ``defaults`` merging, owner emails, durations,
+one identifier declared once across all files. Which fields exist, which ``defaults`` may set and
+how each is normalised is the field table's (``hpconfig.control``). It must not read files or
+talk HTTP; it takes loaded, schema-checked documents.
 
 Field names are the manifest's, with ``freshness.policy`` and ``freshness.duration`` flattened, so
 the diff is a comparison of two flat mappings.
@@ -11,94 +11,15 @@ the diff is a comparison of two flat mappings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
-from hpconfig.document import Document, Mark, YMap, json_path, under
+from hpconfig.control import DEFAULTABLE, FIELD_KEYS, NORMALISE, Control
 from hpconfig.durations import DurationError, parse_duration
-from hpconfig.emails import email_problem
 from hpconfig.errors import Location, Problem
+from hpconfig.manifest.document import Document, Mark, YMap, json_path, under
+from hpconfig.manifest.emails import email_problem
 from hpconfig.untrusted import excerpt
-
-# The manifest's control fields, as keys of a control (``freshness`` is a mapping of two).
-FIELD_KEYS = (
-    "name",
-    "description",
-    "notes",
-    "domain",
-    "owner",
-    "status",
-    "workStatus",
-    "implementation",
-    "testingStatus",
-)
-# Every compared field, flattened: the names plans and ignore rules use.
-FIELDS = (*FIELD_KEYS, "freshness.policy", "freshness.duration")
-# What `defaults` may set besides `freshness`: a name or description per file makes no sense.
-DEFAULTABLE = tuple(name for name in FIELD_KEYS if name not in ("name", "description"))
-
-
-def normalise_text(text: str) -> str:
-    """Line endings, trailing whitespace of each line and blank lines around the text ignored."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip("\n")
-
-
-def normalise_line(text: str) -> str:
-    """One-line fields (name, domain, work status): surrounding whitespace ignored."""
-    return text.strip()
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().casefold()
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-NORMALISE: dict[str, Callable[[Any], Any]] = {
-    "name": normalise_line,
-    "description": normalise_text,
-    "notes": normalise_text,
-    "domain": normalise_line,
-    "owner": normalise_email,
-    "status": _same,
-    "workStatus": normalise_line,
-    "implementation": _same,
-    "testingStatus": _same,
-    "freshness.policy": _same,
-    "freshness.duration": parse_duration,
-}
-
-
-@dataclass(frozen=True)
-class Control:
-    """One control: normalised ``values`` for comparing, ``written`` as given, for reports.
-
-    A desired control holds only the fields its manifest manages; a live one holds every field
-    Hyperproof gave. ``source`` is where a desired control is declared, ``field_marks`` the
-    line and column of each field (see ``location_of``); ``live_id``,
-    ``updated_by`` and ``updated_on`` say which live object it is and who changed it last.
-    """
-
-    identifier: str
-    values: dict[str, Any]
-    written: dict[str, Any]
-    source: Location | None = None
-    field_marks: dict[str, Mark] = field(default_factory=dict, compare=False)
-    live_id: str | None = None
-    updated_by: str | None = None
-    updated_on: str | None = None
-
-    def location_of(self, name: str) -> Location | None:
-        """Where the manifest sets field ``name`` (in ``defaults`` when inherited)."""
-        mark = self.field_marks.get(name)
-        if self.source is None or mark is None:
-            return self.source
-        return Location(self.source.file, mark[0], mark[1])
-
 
 # A field as written, normalised (None when invalid), the JSON path of its mapping, its position.
 Field = tuple[Any, Any, list[Any], Mark]

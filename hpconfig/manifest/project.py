@@ -13,21 +13,23 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from hpconfig import schema
-from hpconfig.config import Config, find_config, load_config, repository_root
-from hpconfig.document import Document
+from hpconfig.control import Control
 from hpconfig.errors import Location, Problem, Severity
 from hpconfig.files import unique_files
-from hpconfig.loader import CONFIG_NAMES, discover, display_name, load_file
-from hpconfig.model import Control, desired_controls
+from hpconfig.manifest import schema
+from hpconfig.manifest.config_file import find_config, load_config, repository_root
+from hpconfig.manifest.desired import desired_controls
+from hpconfig.manifest.document import Document
+from hpconfig.manifest.loader import CONFIG_NAMES, discover, display_name, load_file
 from hpconfig.perf import paused_gc
+from hpconfig.project_config import ProjectConfig
 
 
 @dataclass
 class Project:
     """What the inputs say: the config, the desired controls, the files read, every problem."""
 
-    config: Config
+    config: ProjectConfig
     desired: dict[str, Control] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -88,7 +90,7 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
     today = today or utc_today()
     problems: list[Problem] = []
     found, replaces = find_config(config_path, paths)
-    config = Config()
+    config = ProjectConfig()
     if found is not None:
         if not found.exists():  # anything else (a FIFO, a device) load_config names
             problems.append(
@@ -149,7 +151,7 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
 
 
 def _unused_configs(paths: list[Path], used: Path | None) -> list[str]:
-    """Config files in the given directories that this run does not read (worth a note)."""
+    """ProjectConfig files in the given directories that this run does not read (worth a note)."""
     unused = []
     for path in paths:
         for name in CONFIG_NAMES:

@@ -31,7 +31,7 @@ import requests
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from hpconfig import hyperproof as hp
-from hpconfig.settings import ENV_MAX_RESPONSE_MB, Secret
+from hpconfig.remote.settings import ENV_MAX_RESPONSE_MB, Secret
 
 REDACTED = "********"
 CHUNK_BYTES = 1024 * 1024

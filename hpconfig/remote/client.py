@@ -23,11 +23,8 @@ import requests
 
 from hpconfig import __version__
 from hpconfig import hyperproof as hp
-from hpconfig.auth import TokenSource
 from hpconfig.errors import ApiError, AuthError
-from hpconfig.retrying import GATEWAY_STATUSES, READ_METHODS, Deadline, Retrier
-from hpconfig.settings import CREDENTIALS_HINT, ENV_API_URL, Settings
-from hpconfig.transport import (
+from hpconfig.remote.answers import (
     SLOW_ANSWER,
     Answer,
     TooDeep,
@@ -39,8 +36,11 @@ from hpconfig.transport import (
     read_body,
     server_message,
 )
-from hpconfig.urls import origin
-from hpconfig.watchdog import Watchdog, WatchedAdapter
+from hpconfig.remote.auth import TokenSource
+from hpconfig.remote.retrying import GATEWAY_STATUSES, READ_METHODS, Deadline, Retrier
+from hpconfig.remote.settings import CREDENTIALS_HINT, ENV_API_URL, Settings
+from hpconfig.remote.urls import origin
+from hpconfig.remote.watchdog import Watchdog, WatchedAdapter
 
 log = logging.getLogger("hpconfig.client")
 

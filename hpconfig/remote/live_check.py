@@ -18,7 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from hpconfig.schema import _message, shown
+from hpconfig.manifest.schema import _message, shown
 
 if TYPE_CHECKING:
     import jsonschema
