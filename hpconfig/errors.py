@@ -8,12 +8,22 @@ Input problems are collected as ``Problem`` values and reported together; except
 stops a run::
 
     HpconfigError                 base; .exit_code tells the CLI what to exit with
-    ├── InputError                invalid manifests, config or saved plan (exit 3); .problems
+    ├── InputError                invalid manifests, config or saved plan (exit 3); .problems,
+    │                             shown as GitHub annotations too when .annotate
+    ├── InputProblem              one input that cannot be used, and what to do (exit 3):
+    │   │                         --controls that match nothing, the demo outside a clone,
+    │   │                         the sandbox's port in use, a bad seed or state file
+    │   ├── SettingsError         a setting: a bad URL or region, an unreadable secret file
+    │   └── ReportPathError       a report cannot be written where asked (checked first)
     ├── RemoteError               anything across the network (exit 4)
     │   ├── AuthError             sign-in refused, token rejected twice
     │   └── ApiError              an API call failed: method, URL, status, server message
     ├── UnsafePlanError           a plan over the safety limits, or stale (exit 5)
-    └── UsageError                bad command line (exit 64)
+    ├── UsageError                bad command line (exit 64; click's own usage errors too)
+    └── OutputError               standard output could not be written (exit 74)
+
+The CLI (``cli.app``) catches this tree in one place and turns each into its exit code; no
+command exits or raises click's exceptions itself.
 
 No exception, repr or message built here ever holds a secret: callers pass messages that name
 variables, never their values.
@@ -91,10 +101,31 @@ class InputError(HpconfigError):
 
     exit_code = ExitCode.INVALID_INPUT
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], annotate: bool = False) -> None:
         self.problems = sorted(problems)
+        self.annotate = annotate  # in GitHub Actions: annotations on the lines too
         count = len(self.problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in the inputs")
+
+
+class InputProblem(HpconfigError):
+    """One input that cannot be used, in a message that says what to do (exit 3)."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
+class SettingsError(InputProblem):
+    """A setting is unusable (a bad URL, an unknown region, an unreadable secret file)."""
+
+
+class ReportPathError(InputProblem):
+    """A report cannot be written where asked; raised before the plan runs, or by the write."""
+
+
+class OutputError(HpconfigError):
+    """Standard output could not be written (closed, full): exit 74, EX_IOERR of sysexits."""
+
+    exit_code = ExitCode.OUTPUT
 
 
 class RemoteError(HpconfigError):

@@ -29,18 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hpconfig.errors import ExitCode, HpconfigError, UsageError
+from hpconfig.errors import ReportPathError, UsageError
 
 STREAMS = {"-": "stdout", "/dev/stdout": "stdout", "/dev/stderr": "stderr"}
 # POSIX flags; Windows has neither FIFOs nor controlling terminals, so 0 loses nothing there.
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _NOCTTY = getattr(os, "O_NOCTTY", 0)
-
-
-class ReportPathError(HpconfigError):
-    """A report cannot be written where asked; raised before the plan runs, or by the write."""
-
-    exit_code = ExitCode.INVALID_INPUT
 
 
 def _umask() -> int:

@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from hpconfig.cli import cli
+from hpconfig.errors import SettingsError
 from hpconfig.project_config import ProjectConfig
 from hpconfig.remote.secret import MAX_SECRET_FILE_BYTES
-from hpconfig.remote.settings import SettingsError, resolve
+from hpconfig.remote.settings import resolve
 from tests.conftest import EXAMPLES
 
 CREDS = {"HYPERPROOF_CLIENT_ID": "id", "HYPERPROOF_CLIENT_SECRET": "s"}

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from hpconfig.errors import AuthError
+from hpconfig.errors import AuthError, SettingsError
 from hpconfig.project_config import ProjectConfig
-from hpconfig.remote.settings import Secret, SettingsError, resolve
+from hpconfig.remote.settings import Secret, resolve
 
 CREDS = {"HYPERPROOF_CLIENT_ID": "env-id", "HYPERPROOF_CLIENT_SECRET": "s3cret-value"}
 

@@ -18,17 +18,11 @@ from typing import Any, NoReturn
 import click
 
 from hpconfig import __version__
-from hpconfig.cli.output import InertFormatter, OutputError, emit, message
-from hpconfig.errors import ExitCode, HpconfigError, InputError
+from hpconfig.cli.output import InertFormatter, emit, message
+from hpconfig.errors import ExitCode, HpconfigError, InputError, OutputError
 from hpconfig.render import diagnostics
 
 log = logging.getLogger("hpconfig")
-
-
-class InputProblem(click.ClickException):
-    """A problem with what the user gave or where they ran us (exit 3), with what to do."""
-
-    exit_code = ExitCode.INVALID_INPUT
 
 
 class _Group(click.Group):
@@ -47,7 +41,7 @@ class _Group(click.Group):
             sys.exit(ExitCode.USAGE)
         except click.ClickException as error:
             message(f"Error: {error.format_message()}")
-            sys.exit(error.exit_code)  # 1 unless a subclass says otherwise (InputProblem: 3)
+            sys.exit(error.exit_code)  # click's own (a file it could not open): its code
         except click.Abort:
             message("Aborted.")
             sys.exit(130)
@@ -58,7 +52,11 @@ class _Group(click.Group):
             message(f"Error: {error}")
             sys.exit(ExitCode.OUTPUT)
         except InputError as error:
-            emit(diagnostics.render_text(error.problems), err=True)
+            if error.annotate:  # in CI: the list in the log, then annotations on the lines
+                for part, is_command in diagnostics.render_github(error.problems):
+                    emit(part, kind="commands" if is_command else "text")
+            else:
+                emit(diagnostics.render_text(error.problems), err=True)
             message(f"Error: {error}")
             sys.exit(error.exit_code)
         except HpconfigError as error:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import click
 
-from hpconfig.errors import ExitCode, HpconfigError
+from hpconfig.errors import OutputError
 from hpconfig.untrusted import guard_log, inert, inert_json, inert_lines
 
 Kind = Literal["text", "json", "commands"]
@@ -33,12 +33,6 @@ _SHORTEST_CUT = 12  # a cut secret shorter than this says too little to redact s
 # Real client secrets are tens of characters; taking a shorter one (a test's "s") out of every
 # line would garble all output, so it is left alone.
 _SHORTEST_SECRET = 8
-
-
-class OutputError(HpconfigError):
-    """Standard output could not be written (closed, full): exit 74, EX_IOERR of sysexits."""
-
-    exit_code = ExitCode.OUTPUT
 
 
 def _json_escape(error: UnicodeError) -> tuple[str, int]:

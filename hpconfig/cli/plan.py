@@ -10,13 +10,13 @@ from typing import Any
 import click
 
 from hpconfig import hyperproof as hp
-from hpconfig.cli.app import InputProblem, cli, note_inputs, plural
-from hpconfig.cli.output import emit, message
+from hpconfig.cli.app import cli, note_inputs, plural
+from hpconfig.cli.output import message
 from hpconfig.cli.reports import write_reports
-from hpconfig.errors import ExitCode, InputError
+from hpconfig.errors import ExitCode, InputError, InputProblem
 from hpconfig.files import report_targets
 from hpconfig.manifest.project import load_project
-from hpconfig.render import diagnostics
+from hpconfig.render.formats import PLAN_FORMATS
 
 
 class _Seconds(click.ParamType):
@@ -29,7 +29,8 @@ class _Seconds(click.ParamType):
         self.maximum = maximum
 
     def convert(self, value: Any, param: Any, ctx: Any) -> float:
-        from hpconfig.remote.settings import SettingsError, parse_seconds
+        from hpconfig.errors import SettingsError
+        from hpconfig.remote.settings import parse_seconds
 
         try:
             return parse_seconds(value, "the value", self.maximum)
@@ -39,12 +40,7 @@ class _Seconds(click.ParamType):
 
 def _refuse_invalid(problems: list[Any], output_format: str) -> None:
     """Invalid inputs stop the run before any network call; in CI they become annotations."""
-    if output_format != "github":
-        raise InputError(problems)
-    for part, is_command in diagnostics.render_github(problems):
-        emit(part, kind="commands" if is_command else "text")
-    message(f"Error: {plural(len(problems), 'problem')} in the inputs")
-    raise SystemExit(ExitCode.INVALID_INPUT)
+    raise InputError(problems, annotate=output_format == "github")
 
 
 def _selection(patterns: tuple[str, ...], declared: Any) -> Callable[[str], bool] | None:
@@ -80,7 +76,7 @@ def _plan_options(function: Any) -> Any:
         click.option(
             "--format",
             "output_format",
-            type=click.Choice(["text", "json", "markdown", "github", "sarif"]),
+            type=click.Choice(list(PLAN_FORMATS)),
             default="text",
             show_default=True,
             help="The report on stdout (github: the text report, then workflow annotations).",

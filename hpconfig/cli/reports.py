@@ -46,35 +46,24 @@ def _repository_root(cwd: Path) -> Path:
 
 
 def write_reports(plan: Any, options: dict[str, Any], targets: dict[str, ReportTarget]) -> None:
-    """Every output asked for, from one plan: stdout, --out, --sarif, --markdown, the summary."""
-    from hpconfig.render.github import quarantine, render_plan_annotations
-    from hpconfig.render.json import render_json
-    from hpconfig.render.markdown import render_markdown, run_context
-    from hpconfig.render.sarif import render_sarif
-    from hpconfig.render.text import render_text
+    """Every output asked for, from one plan: stdout, --out, --sarif, --markdown, the summary,
+    each rendered by the format of that name (``render.formats``)."""
+    from hpconfig.render.formats import PLAN_FORMATS, ReportOptions
+    from hpconfig.render.markdown import run_context
 
-    context = run_context(os.environ, datetime.now(timezone.utc))
+    color = options["color"]
     cwd = Path.cwd()
-    sarif_root = _repository_root(cwd)
-    if "out" in targets:
-        _write(targets["out"], render_json(plan), "json")
-    if "sarif" in targets:
-        _write(targets["sarif"], render_sarif(plan, sarif_root, cwd), "json")
-    if "markdown" in targets:
-        _write(targets["markdown"], render_markdown(plan, context=context), "text")
-    _step_summary(plan, context)
-    output_format, unmanaged = options["output_format"], options["show_unmanaged"]
-    if output_format == "json":
-        emit(render_json(plan), kind="json")
-    elif output_format == "markdown":
-        emit(render_markdown(plan, context=context))
-    elif output_format == "sarif":
-        emit(render_sarif(plan, sarif_root, cwd), kind="json")
-    elif output_format == "github":
-        log_text = render_text(plan, color=False, show_unmanaged=unmanaged)
-        for part, is_command in quarantine(log_text, render_plan_annotations(plan)):
-            emit(part, kind="commands" if is_command else "text")
-    else:
-        color = options["color"]
-        paint = use_color(sys.stdout) if color is None else color
-        emit(render_text(plan, color=paint, show_unmanaged=unmanaged), color=paint)
+    report = ReportOptions(
+        color=use_color(sys.stdout) if color is None else color,
+        show_unmanaged=options["show_unmanaged"],
+        root=_repository_root(cwd),
+        cwd=cwd,
+        run=run_context(os.environ, datetime.now(timezone.utc)),
+    )
+    for option, name in (("out", "json"), ("sarif", "sarif"), ("markdown", "markdown")):
+        if option in targets:
+            for text, kind in PLAN_FORMATS[name](plan, report):
+                _write(targets[option], text, kind)
+    _step_summary(plan, report.run)
+    for text, kind in PLAN_FORMATS[options["output_format"]](plan, report):
+        emit(text, kind=kind, color=report.color if kind == "text" else False)

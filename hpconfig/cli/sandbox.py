@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from hpconfig.cli.app import InputProblem, cli
-from hpconfig.errors import ExitCode, InputError, Location, Problem
+from hpconfig.cli.app import cli
+from hpconfig.errors import ExitCode, InputError, InputProblem, Location, Problem
 from hpconfig.loopback import is_loopback_host
 
 
@@ -56,6 +56,20 @@ def _fault_option(text: str) -> dict[str, Any]:
         except ValueError:
             raise click.BadParameter(f"{pair!r}: {key} takes a number") from None
     return options
+
+
+def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Any]:
+    """A click callback: each --fault as a sandbox fault, checked as the admin path checks one."""
+    from hpconfig.sandbox.admin import fault_from_json
+    from hpconfig.sandbox.rules import ApiProblem
+
+    faults = []
+    for text in values:
+        try:
+            faults.append(fault_from_json(_fault_option(text)))
+        except ApiProblem as problem:
+            raise click.BadParameter(problem.message) from None
+    return faults
 
 
 @cli.command()
@@ -130,6 +144,7 @@ def _fault_option(text: str) -> dict[str, Any]:
     "--fault",
     "faults",
     multiple=True,
+    callback=_faults,
     metavar="KIND[,key=value...]",
     help="A fault from the start, e.g. rate-limit,path=/v1/controls,count=2. Kinds: "
     "rate-limit, quota, unauthorized, server-error, bad-gateway, unavailable, "
@@ -146,24 +161,17 @@ def sandbox(
     idle_timeout: float,
     request_timeout: float,
     compact_every: int | None,
-    faults: tuple[str, ...],
+    faults: list[Any],
 ) -> int:
     """Run the local Hyperproof API in the foreground (Ctrl-C stops it)."""
     from hpconfig.sandbox import Sandbox, generate_org, load_seed
-    from hpconfig.sandbox.admin import fault_from_json
-    from hpconfig.sandbox.rules import ApiProblem
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
     from hpconfig.sandbox.server import Limits, Settings
 
     if seed is None and EXAMPLE_SEED.is_file():
         seed = EXAMPLE_SEED
     organization = load_seed(seed) if seed else generate_org(controls=20, users=5)
-    fault_list = []
-    for text in faults:
-        try:
-            fault_list.append(fault_from_json(_fault_option(text)))
-        except ApiProblem as problem:
-            raise click.BadParameter(problem.message, param_hint="--fault") from None
+    fault_list = faults
     if not is_loopback_host(host):
         click.echo(
             f"Warning: binding {host}: the sandbox's admin path (/_sandbox) has no "

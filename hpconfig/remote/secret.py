@@ -14,19 +14,13 @@ import logging
 import os
 import stat
 
-from hpconfig.errors import ExitCode, HpconfigError
+from hpconfig.errors import SettingsError
 
 log = logging.getLogger("hpconfig.settings")
 
 # A client secret is tens of bytes; 8 KiB leaves room for any real one and refuses a file that
 # is evidently something else (a key bundle, a log, /dev/zero behind a symlink).
 MAX_SECRET_FILE_BYTES = 8 * 1024
-
-
-class SettingsError(HpconfigError):
-    """A setting is unusable (a bad URL, an unknown region, an unreadable secret file)."""
-
-    exit_code = ExitCode.INVALID_INPUT
 
 
 class Secret:

@@ -18,12 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from hpconfig import hyperproof as hp
-from hpconfig.errors import AuthError
+from hpconfig.errors import AuthError, SettingsError
 from hpconfig.project_config import ProjectConfig
-from hpconfig.remote.secret import Secret, SettingsError, read_secret_file
+from hpconfig.remote.secret import Secret, read_secret_file
 from hpconfig.remote.urls import api_root, check_url, region_of, trusted_in_a_repository
 
-__all__ = ["Secret", "Settings", "SettingsError", "RetryPolicy", "resolve", "parse_seconds"]
+__all__ = ["Secret", "Settings", "RetryPolicy", "resolve", "parse_seconds"]
 
 log = logging.getLogger("hpconfig.settings")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from hpconfig import hyperproof as hp
+from hpconfig.errors import SettingsError
 from hpconfig.loopback import is_loopback_host
-from hpconfig.remote.secret import SettingsError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
