@@ -74,11 +74,11 @@ def format_duration(seconds: int) -> str:
     for unit, size in (("d", 86400), ("h", 3600)):
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
-    return isodate.duration_isoformat(timedelta(seconds=seconds))
+    return str(isodate.duration_isoformat(timedelta(seconds=seconds)))
 
 
 def iso_duration(seconds: int) -> str:
     """Seconds → the ISO-8601 form Hyperproof stores (``PT720H``)."""
     if seconds % 3600 == 0:
         return f"PT{seconds // 3600}H"
-    return isodate.duration_isoformat(timedelta(seconds=seconds))
+    return str(isodate.duration_isoformat(timedelta(seconds=seconds)))

@@ -97,3 +97,10 @@ def test_an_owner_without_a_user_cannot_be_written() -> None:
     with pytest.raises(UnknownOwnerError):
         api_values({"owner": "nobody@example.com"}, {}.get)
     assert api_values({"owner": "nobody@example.com"}) == {"owner": "nobody@example.com"}
+
+
+def test_the_sandbox_checks_writes_against_the_table() -> None:
+    from hpconfig.sandbox.rules import _ENUMS
+
+    for field in FIELD_TABLE:
+        assert _ENUMS.get(field.api, ()) == field.api_enum, field.name

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from hpconfig.sandbox import Sandbox
-from hpconfig.sandbox.server import Limits, Settings
+from hpconfig.sandbox.server import Limits, SandboxOptions
 from tests.test_sandbox_api import token
 
 GUARD = 20  # seconds a test socket waits before it gives up; never reached when all is well
@@ -149,13 +149,13 @@ def test_deeply_nested_json_is_a_400_and_the_server_keeps_serving(
 def test_an_idle_connection_is_closed_after_the_idle_timeout(
     example_seed: dict[str, Any],
 ) -> None:
-    settings = Settings(idle_timeout=0.2)
+    settings = SandboxOptions(idle_timeout=0.2)
     with Sandbox(example_seed, settings=settings) as sandbox, connect(sandbox) as sock:
         assert sock.recv(1) == b""  # closed by the server, not by our guard
 
 
 def test_a_half_sent_request_is_dropped_at_its_deadline(example_seed: dict[str, Any]) -> None:
-    settings = Settings(idle_timeout=5, request_timeout=0.3)
+    settings = SandboxOptions(idle_timeout=5, request_timeout=0.3)
     with Sandbox(example_seed, settings=settings) as sandbox:
         for partial in (
             b"GET /v1/controls HTTP/1.1\r\nHost: 127.0.0.1\r\n",  # headers never end
@@ -169,7 +169,7 @@ def test_a_half_sent_request_is_dropped_at_its_deadline(example_seed: dict[str, 
 def test_a_trickling_client_is_dropped_although_it_is_never_quiet_for_long(
     example_seed: dict[str, Any],
 ) -> None:
-    settings = Settings(idle_timeout=5, request_timeout=0.5)
+    settings = SandboxOptions(idle_timeout=5, request_timeout=0.5)
     with Sandbox(example_seed, settings=settings) as sandbox, connect(sandbox) as sock:
         closed = False
         for byte in b"GET /v1/controls HTTP/1.1\r\nX-Slow: " + b"x" * 200:
@@ -189,7 +189,7 @@ def test_a_trickling_client_is_dropped_although_it_is_never_quiet_for_long(
 
 
 def test_connections_share_a_bounded_pool_of_workers(example_seed: dict[str, Any]) -> None:
-    settings = Settings(idle_timeout=0.3)
+    settings = SandboxOptions(idle_timeout=0.3)
     with Sandbox(example_seed, settings=settings, limits=Limits(workers=2)) as sandbox:
         quiet = [connect(sandbox) for _ in range(6)]  # each would have had its own thread
         try:
@@ -260,7 +260,7 @@ def test_requests_the_server_cannot_parse_get_a_json_answer_that_echoes_nothing(
 
 
 def test_connections_beyond_the_queue_are_closed_at_once(example_seed: dict[str, Any]) -> None:
-    settings = Settings(idle_timeout=30)
+    settings = SandboxOptions(idle_timeout=30)
     limits = Limits(workers=1, queued=2)
     with Sandbox(example_seed, settings=settings, limits=limits) as sandbox:
         held = [connect(sandbox) for _ in range(3)]  # one served, two waiting

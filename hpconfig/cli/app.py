@@ -28,7 +28,7 @@ log = logging.getLogger("hpconfig")
 class _Group(click.Group):
     """Maps click's errors and hpconfig's exceptions to exit codes, in one place."""
 
-    def main(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False
         debug = "--debug" in (args[0] if args and args[0] is not None else sys.argv[1:])
         try:

@@ -19,7 +19,7 @@ from hpconfig.manifest.project import load_project
 from hpconfig.render.formats import PLAN_FORMATS
 
 
-class _Seconds(click.ParamType):
+class _Seconds(click.ParamType):  # type: ignore[type-arg]  # generic since click 8.3 only
     """Seconds above 0 and at most ``maximum``: ``inf``, ``nan`` and huge values are usage
     errors (click's FloatRange lets NaN through)."""
 
@@ -150,6 +150,7 @@ _controls_option = click.option(
 @click.pass_obj
 def plan(
     obj: dict[str, Any],
+    /,
     paths: tuple[Path, ...],
     detailed_exitcode: bool,
     controls: tuple[str, ...],
@@ -205,6 +206,7 @@ def _exit_code(result: Any, detailed_exitcode: bool) -> int:
 @click.pass_obj
 def demo(
     obj: dict[str, Any],
+    /,
     detailed_exitcode: bool,
     controls: tuple[str, ...],
     seed: Path | None,

@@ -166,7 +166,7 @@ def sandbox(
     """Run the local Hyperproof API in the foreground (Ctrl-C stops it)."""
     from hpconfig.sandbox import Sandbox, generate_org, load_seed
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
-    from hpconfig.sandbox.server import Limits, Settings
+    from hpconfig.sandbox.server import Limits, SandboxOptions
 
     if seed is None and EXAMPLE_SEED.is_file():
         seed = EXAMPLE_SEED
@@ -178,7 +178,7 @@ def sandbox(
             "authentication; anyone who can reach this address can change its state.",
             err=True,
         )
-    settings = Settings(
+    settings = SandboxOptions(
         latency=latency_ms / 1000,
         token_lifetime=token_lifetime,
         idle_timeout=idle_timeout,

@@ -44,7 +44,7 @@ _TAG = "tag:yaml.org,2002:"
 _RESOLVED: dict[str, str] = {}  # plain scalar → its implicit tag; keys repeat in every control
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(_BaseLoader):
     """PyYAML's safe loader, used only to compose nodes; this module constructs the values."""
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
@@ -53,11 +53,11 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         if kind is yaml.ScalarNode and implicit[0] and not self.yaml_path_resolvers:
             tag = _RESOLVED.get(value)
             if tag is None:
-                tag = super().resolve(kind, value, implicit)
+                tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
                 if len(_RESOLVED) < 50_000 and len(value) < 200:
                     _RESOLVED[value] = tag
             return tag
-        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return,no-untyped-call]
 
 
 class _Builder:

@@ -83,7 +83,7 @@ class Document:
             last = index == len(path) - 1
             if isinstance(node, YMap) and part in node:
                 marks = node.key_marks if (key and last) else node.value_marks
-                mark = marks.get(part, mark)  # type: ignore[call-overload,arg-type]
+                mark = marks.get(part, mark)  # type: ignore[arg-type]
                 node = node[part]
             elif isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node):
                 mark = node.item_marks[part]

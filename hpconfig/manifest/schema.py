@@ -76,7 +76,7 @@ def _gate(name: str) -> Callable[[Any], bool] | None:
         validate_formats=True,
         formats={"email": is_email, "uri": lambda _: True},
     )
-    return compiled.is_valid  # type: ignore[no-any-return]
+    return compiled.is_valid
 
 
 _JSON_TYPES = {

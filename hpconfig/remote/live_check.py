@@ -18,7 +18,8 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from hpconfig.manifest.schema import _message, shown
+from hpconfig.manifest.schema import _message
+from hpconfig.untrusted import excerpt as shown
 
 if TYPE_CHECKING:
     import jsonschema
@@ -58,7 +59,7 @@ def _gate() -> Callable[[Any], bool] | None:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - a platform without its wheel
         return None
-    return jsonschema_rs.validator_for(api_control_schema()).is_valid  # type: ignore[no-any-return]
+    return jsonschema_rs.validator_for(api_control_schema()).is_valid
 
 
 @cache

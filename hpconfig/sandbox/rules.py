@@ -14,6 +14,7 @@ from typing import Any
 import isodate
 
 from hpconfig import hyperproof as hp
+from hpconfig.control import API_ENUMS
 
 
 class ApiProblem(Exception):
@@ -31,13 +32,8 @@ def check_fields(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
         raise ApiProblem(400, f"Unknown field(s): {', '.join(unknown)}")
 
 
-_ENUMS = {
-    "status": hp.OBJECT_STATUSES,
-    "freshnessPolicy": hp.FRESHNESS_POLICIES,
-    "implementation": hp.IMPLEMENTATION_VALUES,
-    "testingStatus": hp.TESTING_STATUS_VALUES,
-    "health": hp.HEALTH_VALUES,
-}
+# The managed fields' values, from the field table; health is the API's own (not managed).
+_ENUMS = {**API_ENUMS, "health": hp.HEALTH_VALUES}
 
 
 def validated_changes(

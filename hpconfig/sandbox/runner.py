@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from hpconfig.sandbox.server import ADMIN_PREFIX, Limits, SandboxServer, Settings
+from hpconfig.sandbox.server import ADMIN_PREFIX, Limits, SandboxOptions, SandboxServer
 
 
 class Sandbox:
@@ -28,10 +28,10 @@ class Sandbox:
         port: int = 0,
         latency: float = 0.0,
         token_lifetime: float | None = None,
-        settings: Settings | None = None,
+        settings: SandboxOptions | None = None,
         limits: Limits | None = None,
     ) -> None:
-        settings = settings or Settings()
+        settings = settings or SandboxOptions()
         settings.latency = latency or settings.latency
         if token_lifetime is not None:
             settings.token_lifetime = token_lifetime

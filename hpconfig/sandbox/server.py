@@ -28,7 +28,7 @@ from hpconfig.sandbox.state import Organization
 from hpconfig.sandbox.store import SEQ_KEY, StateStore
 from hpconfig.sandbox.wire import MAX_BODY
 
-__all__ = ["ADMIN_PREFIX", "Limits", "SandboxServer", "Settings"]
+__all__ = ["ADMIN_PREFIX", "Limits", "SandboxServer", "SandboxOptions"]
 
 log = logging.getLogger("hpconfig.sandbox")
 
@@ -36,7 +36,7 @@ DEFAULT_WORKERS = 32
 
 
 @dataclass
-class Settings:
+class SandboxOptions:
     """What the admin path may change while the sandbox runs."""
 
     latency: float = 0.0  # seconds added to every API and token request
@@ -65,11 +65,11 @@ class SandboxServer(HTTPServer):
         address: tuple[str, int],
         seed: dict[str, Any],
         state_path: Path | None = None,
-        settings: Settings | None = None,
+        settings: SandboxOptions | None = None,
         limits: Limits | None = None,
     ) -> None:
         self.seed = seed
-        self.settings = settings or Settings()
+        self.settings = settings or SandboxOptions()
         self.limits = limits or Limits()
         if self.limits.workers < 1:
             raise ValueError("the sandbox needs at least one worker")
