@@ -2,7 +2,7 @@
 
 Owns the exchange with the API. Every request is sent without following redirects
 (``allow_redirects=False``), read as a stream with the size cap and the per-request deadline of
-``transport.read_body``, and retried by ``retrying.Retrier`` inside the run's deadline. The
+``answers.read_body``, and retried by ``retrying.Retrier`` inside the run's deadline. The
 bearer token goes to the API's origin only: a redirect to another origin is an error naming
 where it pointed, a same-origin one is followed for reads (at most ``MAX_REDIRECTS``), and a
 401 is answered by signing in again and re-sending once, only for an answer from the API's own

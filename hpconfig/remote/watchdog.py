@@ -5,7 +5,7 @@ headers every few seconds would keep http.client reading for hours. ``Watchdog``
 for the request's deadline; when it fires, it shuts the socket the request is waiting on, so the
 blocked read returns at once and the client reports the deadline. ``WatchedAdapter`` is the
 requests adapter whose connections tell the watchdog of the thread which socket that is, when
-they start waiting for an answer (the body loop in ``transport.read_body`` checks the deadline
+they start waiting for an answer (the body loop in ``answers.read_body`` checks the deadline
 itself). It must not decide what a failure means: it only says whether it fired.
 """
 
