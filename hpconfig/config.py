@@ -256,7 +256,13 @@ def load_config(
     schema_problems = schema.problems_of(document, "config")
     problems += schema_problems
     if schema_problems:
-        return Config(file=document.file), problems + _expiry_despite(
+        # Keep the manifest list when it is itself valid: without it, a directory given with
+        # this config would be walked whole, and files outside `manifests` reported.
+        manifests: tuple[Path, ...] = ()
+        if not any(p.path.startswith("$.manifests") for p in schema_problems):
+            manifests, manifest_problems = _manifest_paths(document, path.parent)
+            problems += manifest_problems
+        return Config(file=document.file, manifests=manifests), problems + _expiry_despite(
             document, schema_problems, today
         )
     data = document.data
