@@ -161,8 +161,21 @@ def report_targets(report: Mapping[str, Any]) -> dict[str, ReportTarget]:
     for name in REPORT_OPTIONS:
         if report[name] is not None:
             targets[name] = report_target(f"--{name}", report[name])
-    seen: dict[tuple[object, ...], str] = {}
+    # The --format report always goes to standard output, so a report option naming it (or the
+    # file stdout is redirected to) would interleave two documents into one invalid stream.
+    seen: dict[tuple[object, ...], str] = {("stream", "stdout"): "format"}
+    try:
+        stdout = os.fstat(1)
+        if stat.S_ISREG(stdout.st_mode):
+            seen[("node", stdout.st_dev, stdout.st_ino)] = "format"
+    except OSError:
+        pass
     for name, target in targets.items():
+        if seen.get(target.identity) == "format":
+            raise UsageError(
+                f"--{name} {target.path} names standard output, where the --format report "
+                f"already goes; give --{name} a file, or choose the format with --format"
+            )
         if target.identity in seen:
             raise UsageError(
                 f"--{seen[target.identity]} and --{name} name the same destination "

@@ -137,3 +137,17 @@ def test_installed_console_script_runs() -> None:
     assert completed.returncode == 3
     assert "the file is empty" in completed.stdout
     assert "Traceback" not in completed.stderr
+
+
+def test_a_config_with_an_error_elsewhere_still_limits_the_manifests(tmp_path: Path) -> None:
+    # One bad value (region: mars) must not make validate walk the whole folder and report
+    # files outside `manifests`.
+    (tmp_path / "controls").mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "hpconfig.yaml").write_text("manifests: [controls/]\nregion: mars\n")
+    (tmp_path / "controls" / "c.yaml").write_text("controls:\n  - identifier: A-1\n")
+    (tmp_path / "other" / "o.yaml").write_text("controls:\n  - identifier: 5\n")
+    code, out, _ = run("validate", str(tmp_path))
+    assert code == 3
+    assert "$.region: 'mars' is not one of" in out
+    assert "o.yaml" not in out

@@ -260,7 +260,16 @@ def test_the_secret_stays_out_of_every_new_output_path(
     env = {**env_for(hpconfig_sandbox), "GITHUB_STEP_SUMMARY": str(summary)}
     for args in (
         ["--debug", "plan", str(project), "--format", "github"],
-        ["--debug", "plan", str(project), "--markdown", "-", "--out", str(tmp_path / "p.json")],
+        # Markdown on stdout by --format: `--markdown -` beside the text report is a usage error
+        [
+            "--debug",
+            "plan",
+            str(project),
+            "--format",
+            "markdown",
+            "--out",
+            str(tmp_path / "p.json"),
+        ],
     ):
         result = CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
         assert result.exit_code == 0, result.stderr

@@ -117,11 +117,21 @@ def test_the_same_destination_twice_is_a_usage_error(
     assert_refused_before_the_network(result, hpconfig_sandbox, code=64)
 
 
-def test_dash_is_stdout(hpconfig_sandbox: Sandbox) -> None:
-    result = plan(hpconfig_sandbox, "--format", "json", "--markdown", "-")
-    assert result.exit_code == 0, result.stderr
-    assert "<!-- hpconfig-plan -->" in result.stdout
+def test_a_report_option_naming_stdout_is_a_usage_error(hpconfig_sandbox: Sandbox) -> None:
+    # stdout already carries the --format report: two documents there make neither parse.
+    for target in ("-", "/dev/stdout"):
+        result = plan(hpconfig_sandbox, "--format", "json", "--markdown", target)
+        assert_refused_before_the_network(result, hpconfig_sandbox, code=64)
+        assert "names standard output, where the --format report already goes" in result.stderr
+        assert result.stdout == ""
     assert not Path("-").exists()
+
+
+def test_stderr_can_take_a_report(hpconfig_sandbox: Sandbox) -> None:
+    result = plan(hpconfig_sandbox, "--format", "json", "--markdown", "/dev/stderr")
+    assert result.exit_code == 0, result.stderr
+    assert "<!-- hpconfig-plan -->" in result.stderr
+    assert "<!-- hpconfig-plan -->" not in result.stdout
 
 
 def test_modes_new_files_follow_the_umask_existing_ones_keep_theirs(

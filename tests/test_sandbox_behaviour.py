@@ -313,6 +313,32 @@ def test_sandbox_command_prints_exports_serves_and_stops_on_ctrl_c(tmp_path: Pat
     assert "sandbox stopped" in err and "Traceback" not in err
 
 
+def test_sandbox_command_stops_on_ctrl_c_when_started_with_sigint_ignored() -> None:
+    # A shell starts a background job (`hpconfig sandbox &`) with SIGINT ignored; Ctrl-C (or
+    # `kill -INT`) must still stop the sandbox cleanly, as the README promises.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hpconfig", "sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            _, err = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise AssertionError("SIGINT did not stop a sandbox started with it ignored") from None
+    assert process.returncode == 0
+    assert "sandbox stopped" in err and "Traceback" not in err
+
+
 def test_sandbox_command_warns_when_binding_beyond_loopback() -> None:
     process = _start_command("--host", "0.0.0.0")
     try:

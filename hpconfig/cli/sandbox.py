@@ -198,8 +198,11 @@ def sandbox(
     for fault in fault_list:
         runner.server.faults.add(fault)
     # `docker stop` and CI runners send SIGTERM: stop as cleanly as on Ctrl-C (the journal
-    # folded into the snapshot), not in the middle of everything.
+    # folded into the snapshot), not in the middle of everything. SIGINT is set too: a shell
+    # starts a background job with SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt, so `hpconfig sandbox &` could not be stopped as documented.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         org = runner.server.org
         click.echo(
@@ -223,5 +226,6 @@ def sandbox(
 
 
 def _interrupt(signum: int, frame: Any) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean stop
+    for number in (signal.SIGTERM, signal.SIGINT):  # a second one must not cut the clean stop
+        signal.signal(number, signal.SIG_IGN)
     raise KeyboardInterrupt

@@ -170,6 +170,35 @@ def _manifest_paths(document: Document, base: Path) -> tuple[tuple[Path, ...], l
     return tuple(paths), problems
 
 
+def _url_problems(document: Document) -> list[Problem]:
+    """``apiUrl``/``tokenUrl`` as settings will judge them, found offline so that ``validate``
+    (and the pre-commit hook) refuses what ``plan`` would: a pull request writes this file, and
+    the client secret goes to the token URL."""
+    from hpconfig.errors import SettingsError
+    from hpconfig.urls import check_url, trusted_in_a_repository
+
+    problems: list[Problem] = []
+    for key, variable in (("apiUrl", "HYPERPROOF_API_URL"), ("tokenUrl", "HYPERPROOF_TOKEN_URL")):
+        url = document.data.get(key)
+        if not isinstance(url, str):
+            continue
+        try:
+            checked = check_url(key, url)
+        except SettingsError as error:
+            message = str(error)
+        else:
+            if trusted_in_a_repository(checked):
+                continue
+            message = (
+                f"{key} names a host that is not Hyperproof's: a repository file may name only "
+                "the region table's hosts and loopback, since anyone who can push a branch "
+                f"writes it and the client secret would go there; set {variable} (or the flag) "
+                "in the CI job to use another host"
+            )
+        problems.append(Problem(document.locate([key]), json_path([key]), message))
+    return problems
+
+
 def load_config(
     path: Path, today: date, display: str | None = None
 ) -> tuple[ProjectConfig, list[Problem]]:
@@ -181,7 +210,13 @@ def load_config(
     schema_problems = schema.problems_of(document, "config")
     problems += schema_problems
     if schema_problems:
-        return ProjectConfig(file=document.file), problems + _expiry_despite(
+        # Keep the manifest list when it is itself valid: without it, a directory given with
+        # this config would be walked whole, and files outside `manifests` reported.
+        manifests: tuple[Path, ...] = ()
+        if not any(p.path.startswith("$.manifests") for p in schema_problems):
+            manifests, manifest_problems = _manifest_paths(document, path.parent)
+            problems += manifest_problems
+        return ProjectConfig(file=document.file, manifests=manifests), problems + _expiry_despite(
             document, schema_problems, today
         )
     data = document.data
@@ -194,6 +229,7 @@ def load_config(
     base = path.parent
     manifests, manifest_problems = _manifest_paths(document, base)
     problems += manifest_problems
+    problems += _url_problems(document)
     timeouts = data.get("timeouts", {})
     safety = data.get("safety", {})
     config = ProjectConfig(

@@ -1,8 +1,8 @@
 """The remote wing: settings → live controls, over HTTP; never YAML.
 
 ``settings`` resolves where to connect and with what (flags, environment, the project config's
-values), ``secret`` keeps the client secret out of sight, ``urls`` says where credentials may
-go, ``auth`` signs in, ``client`` sends requests (with ``retrying``, ``watchdog`` and
+values; ``hpconfig.urls`` says where credentials may go), ``secret`` keeps the client secret
+out of sight, ``auth`` signs in, ``client`` sends requests (with ``retrying``, ``watchdog`` and
 ``answers``: bounded reads and the server's words, redacted), ``live_check`` and ``live`` turn
 the untrusted answers into live controls, and ``fetch`` asks for what a plan needs.
 """

@@ -23,7 +23,7 @@ from hpconfig import hyperproof as hp
 from hpconfig.errors import ApiError, AuthError
 from hpconfig.remote.answers import Answer, is_quota_exceeded, parse_json, server_message
 from hpconfig.remote.settings import CREDENTIALS_HINT, ENV_TOKEN_URL, Secret
-from hpconfig.remote.urls import origin
+from hpconfig.urls import origin
 
 log = logging.getLogger("hpconfig.auth")
 

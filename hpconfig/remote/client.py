@@ -39,8 +39,8 @@ from hpconfig.remote.answers import (
 from hpconfig.remote.auth import TokenSource
 from hpconfig.remote.retrying import GATEWAY_STATUSES, READ_METHODS, Deadline, Retrier
 from hpconfig.remote.settings import CREDENTIALS_HINT, ENV_API_URL, Settings
-from hpconfig.remote.urls import origin
 from hpconfig.remote.watchdog import Watchdog, WatchedAdapter
+from hpconfig.urls import origin
 
 log = logging.getLogger("hpconfig.client")
 

@@ -21,7 +21,7 @@ from hpconfig import hyperproof as hp
 from hpconfig.errors import AuthError, SettingsError
 from hpconfig.project_config import ProjectConfig
 from hpconfig.remote.secret import Secret, read_secret_file
-from hpconfig.remote.urls import api_root, check_url, region_of, trusted_in_a_repository
+from hpconfig.urls import api_root, check_url, region_of, trusted_in_a_repository
 
 __all__ = ["Secret", "Settings", "RetryPolicy", "resolve", "parse_seconds"]
 
