@@ -11,8 +11,15 @@ def is_loopback_host(host: str) -> bool:
     IPv4-mapped loopback; False for anything else, names included."""
     if host == "localhost":
         return True
+    literal = host.strip("[]")
+    if "%" in literal:
+        # A zone id (``fe80::1%eth0``) belongs to IPv6 literals only. ``127.0.0.1%2eevil.com``
+        # is a name that requests decodes and looks up in DNS: never loopback.
+        if ":" not in literal:
+            return False
+        literal = literal.split("%")[0]
     try:
-        address = ipaddress.ip_address(host.strip("[]").split("%")[0])
+        address = ipaddress.ip_address(literal)
     except ValueError:
         return False
     mapped = getattr(address, "ipv4_mapped", None)

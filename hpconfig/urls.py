@@ -8,6 +8,7 @@ writes ``hpconfig.yaml``), and which region a URL belongs to. Pure: it must not 
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from hpconfig import hyperproof as hp
@@ -17,9 +18,34 @@ from hpconfig.loopback import is_loopback_host
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+# A host as hpconfig accepts it: a DNS name or IPv4 address of plain ASCII letters, digits, dots
+# and hyphens, or a bracketed IPv6 literal. Anything else (``%2e``, ``\``, ``@``, spaces,
+# non-ASCII) is a place where two URL parsers (urllib's and urllib3's, or a resolver) may read
+# two different hosts, and a credential would go to the one hpconfig did not check.
+_HOST = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")
+_AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f-\U0010ffff]")
+
+
+def ambiguous(url: str) -> bool:
+    """True when parsers may disagree on where ``url`` leads: a backslash, whitespace, a control
+    or non-ASCII character anywhere, or an authority with user info, a percent sign or a host
+    outside ``_HOST``."""
+    if _AMBIGUOUS.search(url):
+        return True
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return True
+    host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.endswith("]") else parts.netloc
+    return "@" in parts.netloc or "%" in parts.netloc or not _HOST.fullmatch(host or "")
+
+
 def origin(url: str) -> str:
     """``scheme://host:port`` of a URL, lower-cased, with the default port made explicit;
-    never the user info, path or query. ``""`` for a URL that has no usable origin."""
+    never the user info, path or query. ``""`` for a URL that has no usable origin, or one that
+    ``ambiguous`` refuses."""
+    if ambiguous(url):
+        return ""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -48,6 +74,12 @@ def check_url(name: str, url: str) -> str:
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(f"{name} {url!r} is not an http(s) URL")
+    if ambiguous(url):
+        raise SettingsError(
+            f"{name} {url!r} has a host hpconfig does not accept: write it with ASCII letters, "
+            "digits, dots and hyphens (or a bracketed IPv6 address), without %-escapes, "
+            "backslashes or spaces"
+        )
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise SettingsError(
             f"{name} {url!r} uses plain http; hpconfig sends credentials only over https "

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 import requests
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
@@ -130,10 +130,31 @@ class TooDeep(ValueError):
     """JSON nested deeper than Python's recursion limit lets it be read."""
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _whole_characters(value: Any) -> Any:
+    """``value`` with every lone surrogate (``"\\ud800"`` in JSON decodes to one) made U+FFFD:
+    no UTF-8 writer can encode one, so a single such string from Hyperproof would crash every
+    report file, the step summary and the plan's fingerprints."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_whole_characters(item) for item in value]
+    if isinstance(value, dict):
+        return {_whole_characters(k): _whole_characters(v) for k, v in value.items()}
+    return value
+
+
 def parse_json(body: bytes) -> Any:
-    """The JSON in ``body``; ValueError (with a reason) for anything not strictly JSON."""
+    """The JSON in ``body``, strings made of whole characters; ValueError (with a reason) for
+    anything not strictly JSON."""
     try:
-        return json.loads(body, parse_float=_finite, parse_constant=_no_constants)
+        value = json.loads(body, parse_float=_finite, parse_constant=_no_constants)
+        # A valid pair of escapes decodes to one character; only a lone one survives. The walk
+        # runs only when the body has such an escape at all.
+        return _whole_characters(value) if _SURROGATE_ESCAPE.search(body) else value
     except RecursionError:
         raise TooDeep("the JSON nests too deeply to read") from None
 
@@ -161,19 +182,45 @@ def is_quota_exceeded(answer: Answer) -> bool:
     return answer.status == 403 and hp.QUOTA_MESSAGE.split(".")[0].encode() in answer.body[:4096]
 
 
+def _lower_escapes(text: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), text)
+
+
 def _forms(value: str) -> list[str]:
-    """Every way a text may carry ``value``: as is, URL-, JSON- and HTML-encoded, collapsed."""
+    """Every way a text may carry ``value``: as is, URL-encoded (either case of hex, every
+    character or only the reserved ones), JSON-escaped (``\\/`` too), HTML-escaped (named or
+    numeric entities), collapsed."""
+    quoted = {quote(value, safe=""), quote(value), quote_plus(value)}
+    every = "".join(f"%{byte:02X}" for byte in value.encode("utf-8"))
     forms = {
         value,
-        quote(value, safe=""),
-        quote(value),
-        quote_plus(value),
+        *quoted,
+        *(_lower_escapes(form) for form in quoted),
+        every,
+        every.lower(),
         json.dumps(value)[1:-1],
         json.dumps(value, ensure_ascii=False)[1:-1],
+        json.dumps(value)[1:-1].replace("/", "\\/"),
         html.escape(value),
+        "".join(f"&#{ord(c)};" for c in value),
+        "".join(f"&#x{ord(c):x};" for c in value),
         " ".join(value.split()),
     }
     return sorted((form for form in forms if form), key=len, reverse=True)
+
+
+# Characters a server may slip into an echo to split it: whitespace and zero-width ones.
+_SPLITTERS = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")
+WITHHELD = "(the server's message is withheld: it held a credential in some encoding)"
+
+
+def _decodings(text: str) -> list[str]:
+    """``text`` with the encodings ``_forms`` knows undone (percent-escapes with and without
+    ``+`` as a space), splitters taken out, folded; the same steps applied to a credential and
+    to a text make an echo of one a substring of the other."""
+    text = html.unescape(text.replace("\\/", "/"))
+    forms = (text, unquote(text), unquote_plus(text))
+    return [_SPLITTERS.sub("", form).casefold() for form in forms]
 
 
 def redact(text: str, *secrets: Secret | None) -> str:
@@ -190,6 +237,12 @@ def redact(text: str, *secrets: Secret | None) -> str:
                 if text.endswith(form[:length]):
                     text = text[:-length] + REDACTED
                     break
+        # Any encoding not listed above (mixed case, split by spaces or zero-width characters,
+        # entities and escapes mixed): the whole text is withheld rather than guessed at.
+        texts = _decodings(text)
+        for folded in _decodings(value):
+            if len(folded) >= _SHORTEST_CUT and any(folded in decoded for decoded in texts):
+                return WITHHELD
     return text
 
 
