@@ -139,15 +139,7 @@ def report_target(option: str, text: str) -> ReportTarget:
         raise refuse("a symlink; hpconfig never replaces one or writes a file through it")
     if stat.S_ISREG(kind):
         return ReportTarget(option, path)
-    what = (
-        "a directory"
-        if stat.S_ISDIR(kind)
-        else "a socket"
-        if stat.S_ISSOCK(kind)
-        else "a block device"
-        if stat.S_ISBLK(kind)
-        else "not a regular file"
-    )
+    what = file_kind(kind)
     raise refuse(f"{what}; give the path of a file")
 
 
@@ -248,20 +240,23 @@ def read_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         os.close(descriptor)
 
 
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, in words, for the messages that refuse it."""
+    for test, words in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    ):
+        if test(mode):
+            return words
+    return "a special file"
+
+
 def _require_regular(mode: int, size: int, limit: int) -> None:
     if not stat.S_ISREG(mode):
-        kind = (
-            "a directory"
-            if stat.S_ISDIR(mode)
-            else "a FIFO"
-            if stat.S_ISFIFO(mode)
-            else "a socket"
-            if stat.S_ISSOCK(mode)
-            else "a device"
-            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-            else "not a regular file"
-        )
-        raise OSError(errno.EINVAL, f"{kind}, not a regular file; only files are read")
+        raise OSError(errno.EINVAL, f"{file_kind(mode)}, not a regular file; only files are read")
     if size > limit:
         raise OSError(
             errno.EFBIG,
