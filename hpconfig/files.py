@@ -197,6 +197,8 @@ def write_report(target: ReportTarget, text: str) -> None:
 
 # The largest file read as a manifest or config: 10,000 controls take about 2.5 MB.
 MAX_FILE_BYTES = 16 * 1024 * 1024
+# All the manifests of one run: 100,000 controls take about 35 MB, so this leaves room.
+MAX_TOTAL_BYTES = 128 * 1024 * 1024
 
 
 def read_head(path: Path, size: int) -> bytes:

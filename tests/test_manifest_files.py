@@ -127,3 +127,19 @@ def test_a_config_found_in_a_directory_that_links_out_is_not_read(
         "(name a config outside it with --config)"
     ]
     assert messages([Path(".")], config=Path("hpconfig.yaml")) == []  # named: trusted
+
+
+def test_the_manifests_of_a_run_are_capped_in_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each file is capped when read; many large files must not add up without bound either.
+    import hpconfig.manifest.project as project_module
+
+    monkeypatch.setattr(project_module, "MAX_TOTAL_BYTES", 100)
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text("controls:\n  - identifier: X-" + name[0] + "\n" + "#" * 50)
+    project = project_module.load_project([tmp_path])
+    messages = [str(problem) for problem in project.problems]
+    assert len(messages) == 1 and "b.yaml" in messages[0], messages
+    assert "not read: the manifests of this run pass 100 bytes in all" in messages[0]
+    assert list(project.desired) == ["X-a"]

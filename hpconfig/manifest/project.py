@@ -8,6 +8,8 @@ files in the given directories that were not used. It must not print, exit, or t
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 
 from hpconfig.control import Control
 from hpconfig.errors import Location, Problem, Severity
-from hpconfig.files import unique_files
+from hpconfig.files import MAX_TOTAL_BYTES, unique_files
 from hpconfig.manifest import schema
 from hpconfig.manifest.config_file import find_config, load_config, repository_root
 from hpconfig.manifest.desired import desired_controls
@@ -119,9 +121,24 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
     problems += missing + outside
     documents: list[tuple[Document, set[tuple[Any, ...]]]] = []
     names: list[str] = []
+    budget = MAX_TOTAL_BYTES
     for file in files:
         name = display_name(file)
         names.append(name)
+        # Each file is capped when read; the sum is capped too, so that a pull request of many
+        # large files cannot make one run's memory and log grow without bound.
+        with contextlib.suppress(OSError):
+            budget -= os.stat(file).st_size
+        if budget < 0:
+            problems.append(
+                Problem(
+                    Location(name),
+                    "",
+                    f"not read: the manifests of this run pass {MAX_TOTAL_BYTES:,} bytes in "
+                    "all; split the run (give fewer paths) or remove files",
+                )
+            )
+            continue
         document, load_problems = load_file(file, name)
         problems += load_problems
         if document is None:
