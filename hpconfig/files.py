@@ -106,6 +106,20 @@ def _fifo_has_reader(path: Path) -> bool:
     return True
 
 
+def _symlinked_directory(path: Path) -> Path | None:
+    """The first directory of a relative report path that is a symlink, if any. A relative path
+    is walked from the working directory, the checkout, whose links a pull request commits; an
+    absolute path is the CI owner's own choice and is taken as given."""
+    if path.is_absolute():
+        return None
+    walked = Path()
+    for part in path.parent.parts:
+        walked = walked / part
+        if os.path.islink(walked):
+            return walked
+    return None
+
+
 def report_target(option: str, text: str) -> ReportTarget:
     """Check a report path before anything runs: ReportPathError says why it cannot be used."""
     if text in STREAMS:
@@ -115,6 +129,12 @@ def report_target(option: str, text: str) -> ReportTarget:
     def refuse(why: str) -> ReportPathError:
         return ReportPathError(f"{option} {text}: {why}")
 
+    linked = _symlinked_directory(path)
+    if linked is not None:
+        raise refuse(
+            f"{linked} is a symlink; hpconfig writes a report only through real directories "
+            "(a pull request can commit a link that leads out of the repository)"
+        )
     try:
         link = os.lstat(path)
     except FileNotFoundError:

@@ -163,3 +163,22 @@ def test_a_failed_write_is_exit_3_not_a_bug(hpconfig_sandbox: Sandbox, tmp_path:
     assert f"cannot write --out {full}: No space left on device" in result.stderr
     assert "Traceback" not in result.stderr
     assert full.is_symlink()
+
+
+def test_a_symlinked_directory_in_a_relative_report_path_is_refused(
+    hpconfig_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pull request commits `reports -> /somewhere/else`; `--out reports/plan.json` must not
+    # write through it.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "reports").symlink_to(elsewhere, target_is_directory=True)
+    monkeypatch.chdir(checkout)
+    result = plan(hpconfig_sandbox, "--out", "reports/plan.json")
+    assert_refused_before_the_network(result, hpconfig_sandbox)
+    assert "reports is a symlink; hpconfig writes a report only through real directories" in (
+        result.stderr
+    )
+    assert list(elsewhere.iterdir()) == []
