@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from hpconfig.control import Control
@@ -70,3 +72,18 @@ def big_plan(count: int, text_size: int = 200) -> Plan:
         for i in range(count)
     }
     return diff(desired_from(text, "big.yaml"), live)
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    """Write each ``relative path: text`` under ``root``, making the directories."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def read_exports(process: subprocess.Popen[str]) -> dict[str, str]:
+    """The four ``export NAME=value`` lines ``hpconfig sandbox`` prints once it listens."""
+    assert process.stdout is not None
+    return dict(
+        process.stdout.readline().strip().removeprefix("export ").split("=", 1) for _ in range(4)
+    )

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from hpconfig.cli import cli
 from hpconfig.manifest.loader import discover, not_a_manifest
+from tests import helpers
 
 
 def _repository(root: Path) -> Path:
@@ -27,9 +28,7 @@ def _repository(root: Path) -> Path:
         "docs/.hidden.yaml": "controls: []\n",
         "README.md": "# not YAML\n",
     }
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
+    helpers.write_tree(root, files)
     return root
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import helpers
 from tests.conftest import ROOT
 
 PRE_COMMIT = shutil.which("pre-commit", path=str(Path(sys.executable).parent))
@@ -94,9 +95,7 @@ def test_the_hook_checks_the_manifest_set_whichever_file_is_staged(
         ".github/workflows/ci.yml": "on: push\njobs:\n  x: {runs-on: ubuntu-latest, steps: []}\n",
         "deploy/values.yaml": "replicas: 2\n",
     }
-    for name, text in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
+    helpers.write_tree(repo, files)
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
 

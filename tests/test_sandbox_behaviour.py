@@ -16,6 +16,7 @@ import requests
 
 from hpconfig.loopback import is_loopback_host
 from hpconfig.sandbox import Sandbox
+from tests import helpers
 from tests.test_sandbox_api import token
 
 
@@ -284,10 +285,7 @@ def test_sandbox_command_prints_exports_serves_and_stops_on_ctrl_c(tmp_path: Pat
     )
     try:
         assert process.stdout is not None
-        exports = dict(
-            process.stdout.readline().strip().removeprefix("export ").split("=", 1)
-            for _ in range(4)
-        )
+        exports = helpers.read_exports(process)
         assert exports["HYPERPROOF_CLIENT_ID"] == "sandbox-ci-client"
         assert exports["HYPERPROOF_TOKEN_URL"] == exports["HYPERPROOF_API_URL"] + "/oauth/token"
         answer = requests.post(

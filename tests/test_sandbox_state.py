@@ -21,6 +21,7 @@ from hpconfig.errors import InputError
 from hpconfig.sandbox import Sandbox, state, store, tokens
 from hpconfig.sandbox.server import Limits
 from hpconfig.sandbox.store import read_state
+from tests import helpers
 from tests.test_sandbox_api import token
 from tests.test_sandbox_behaviour import get_controls, patch_notes
 
@@ -58,10 +59,7 @@ def test_a_killed_sandbox_keeps_every_write_it_acknowledged(
     acknowledged: dict[str, str] = {}
     try:
         assert process.stdout is not None
-        exports = dict(
-            process.stdout.readline().strip().removeprefix("export ").split("=", 1)
-            for _ in range(4)
-        )
+        exports = helpers.read_exports(process)
         url = exports["HYPERPROOF_API_URL"]
         with requests.Session() as session:
             bearer = session.post(
