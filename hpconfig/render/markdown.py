@@ -195,9 +195,9 @@ def render_markdown(
     if summary["archive"]:
         head += [
             f"> [!CAUTION]\n> This plan **archives {summary['archive']}** "
-            f"control{'s' if summary['archive'] != 1 else ''}: Hyperproof removes their links "
-            "to requirements, risks, scopes and tasks, and unarchiving does not bring them back. "
-            "Apply needs `--allow-archive`.",
+            f"control{'s' if summary['archive'] != 1 else ''}: Hyperproof removes the links of "
+            "an archived control to requirements, risks, scopes and tasks, and unarchiving does "
+            "not bring them back. Apply needs `--allow-archive`.",
             "",
         ]
     if plan.problems:
