@@ -89,6 +89,7 @@ class Safety:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "existing": self.existing,
             "update_percent": round(self.percent, 1),
             "max_change_percent": self.max_percent,
             "min_controls": self.min_controls,

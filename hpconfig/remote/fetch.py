@@ -45,13 +45,25 @@ def _fetch_live(client: HyperproofClient, desired: dict[str, Control]) -> LiveSe
     return read_live(answers)
 
 
+def fetch_again(client: HyperproofClient, identifiers: set[str], restores: bool) -> LiveSet:
+    """Apply's stale check: the active list, and the archived one only when a control to
+    restore is expected there or a planned identifier is not active (created or archived since)."""
+    answers = client.list_controls()
+    active = {a.get("controlIdentifier") for a in answers if isinstance(a, dict)}
+    if restores or not identifiers <= active:
+        answers = [*answers, *client.list_controls(status=hp.STATUS_ARCHIVED)]
+    return read_live(answers)
+
+
 def make_plan(
     client: HyperproofClient,
     desired: dict[str, Control],
     config: ProjectConfig,
     only: Callable[[str], bool] | None = None,
+    owners: bool = True,
 ) -> Plan:
-    """The plan; with ``only``, of the controls whose identifier it accepts, on both sides."""
+    """The plan; with ``only``, of the controls whose identifier it accepts, on both sides;
+    with ``owners``, its owners checked (apply checks them itself, with the same one list)."""
     if only is not None:
         desired = {key: control for key, control in desired.items() if only(key)}
     live = fetch_live(client, desired)
@@ -61,7 +73,7 @@ def make_plan(
         not_compared = {key: item for key, item in not_compared.items() if only(key)}
         problems = tuple(p for p in problems if not p.identifier or only(p.identifier))
     plan = diff(desired, controls, config.ignore, config.limits, not_compared, problems)
-    return check_owners(client, plan)
+    return check_owners(client, plan) if owners else plan
 
 
 def check_owners(client: HyperproofClient, plan: Plan) -> Plan:
