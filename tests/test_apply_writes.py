@@ -238,9 +238,15 @@ def test_fail_fast_stops_starting_writes_at_the_first_failure(
 
 
 def test_keep_going_applies_the_rest_after_a_failure(hpconfig_sandbox: Sandbox, work: Path) -> None:
-    hpconfig_sandbox.add_fault("server-error", path="/v1/controls", method="POST", status=400)
+    hpconfig_sandbox.add_fault(
+        "server-error", path="/v1/controls", method="POST", status=400, message=f"x {CANARY}"
+    )
     result = run(hpconfig_sandbox, "apply", "controls", "--auto-approve", "--keep-going", "--json")
     assert result.exit_code == 4
+    for text in (result.stdout, result.stderr, json.dumps(journal(work))):
+        assert CANARY not in text  # the secret, echoed by the server, is in no output
+    errored = [json.loads(x) for x in result.stdout.splitlines() if "apply_errored" in x]
+    assert "HTTP 400: x ********" in errored[0]["message"]
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["counts"] == {
         "applied": 3,
@@ -267,3 +273,45 @@ def test_parallel_writes_apply_everything_once(hpconfig_sandbox: Sandbox, work: 
     made = [c["controlIdentifier"] for c in hpconfig_sandbox.state()["controls"]]
     assert sorted(i for i in made if i.startswith("P-")) == [f"P-{i:03d}" for i in range(40)]
     assert "40 applied" in result.stdout
+
+
+def test_sigterm_stops_new_writes_waits_for_the_one_in_flight_and_records_the_rest(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    """A real process, a real signal: the journal says exactly what was written."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    hpconfig_sandbox.configure(latency=0.2)  # each write takes a while: one is in flight
+    env = {**os.environ, **helpers.env_for(hpconfig_sandbox, CANARY)}
+    args = ["apply", "controls", "--auto-approve", "--json", "--parallelism", "1"]
+    with subprocess.Popen(
+        [sys.executable, "-m", "hpconfig", *args],
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        first = json.loads(process.stdout.readline())
+        assert first["type"] == "apply_start"
+        process.send_signal(signal.SIGTERM)
+        rest, err = process.communicate()
+    assert process.returncode == 130, err
+    assert "SIGTERM: starting no new writes" in err
+    lines = journal(work)
+    assert [(e["type"], e.get("outcome")) for e in lines] == [
+        ("apply_start", None),
+        ("apply_complete", "applied"),
+        ("apply_skipped", "not_attempted"),
+        ("apply_skipped", "not_attempted"),
+        ("apply_skipped", "not_attempted"),
+        ("summary", None),
+    ]
+    assert lines[-1]["interrupted"] is True and lines[-1]["exit_code"] == 130
+    assert [json.loads(line) for line in rest.splitlines()] == lines[1:]
+    written = [e for e in hpconfig_sandbox.requests() if e["method"] in ("PATCH", "POST")]
+    assert len([e for e in written if e["path"].startswith("/v1/")]) == 1
