@@ -25,8 +25,9 @@ from typing import Any
 import click
 
 from hpconfig.cli.app import cli, note_inputs, plural
+from hpconfig.cli.connection import connection_options, plan_context
 from hpconfig.cli.output import emit, message
-from hpconfig.cli.plan import _selection, connection_options, plan_context
+from hpconfig.cli.plan import _selection
 from hpconfig.errors import ExitCode, InputError, InputProblem, UnsafePlanError, UsageError
 from hpconfig.manifest.project import load_project
 
@@ -233,6 +234,8 @@ def _run(
             any(c.action == ChangeKind.RESTORE for c in plan.changes),
         )
     except BaseException:
+        for change in plan.changes:
+            recorder.outcome(_not_attempted(change, "the stale check could not read Hyperproof"))
         recorder.finish(ExitCode.REMOTE, False)
         raise
     to_write = []
