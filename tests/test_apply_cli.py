@@ -416,3 +416,21 @@ def test_a_journal_path_that_is_a_symlink_is_refused_before_any_write(
     lines = events((work / "j.jsonl").read_text())
     assert [e["type"] for e in lines].count("apply_start") == 4
     assert (work / "j.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_control_renamed_away_or_replaced_under_its_identifier_is_stale(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    save_plan(hpconfig_sandbox)
+    change_in_hyperproof(hpconfig_sandbox, "SOC2-A1.3", controlIdentifier="SOC2-A1.3-OLD")
+    hpconfig_sandbox.clear_requests()
+    gone = run(hpconfig_sandbox, "apply", "plan.json")
+    assert gone.exit_code == 5
+    assert "SOC2-A1.3: the control is no longer in Hyperproof" in gone.stderr
+    assert writes_sent(hpconfig_sandbox) == []
+    change_in_hyperproof(hpconfig_sandbox, "SOC2-C1.1", controlIdentifier="SOC2-A1.3")
+    hpconfig_sandbox.clear_requests()
+    replaced = run(hpconfig_sandbox, "apply", "plan.json")
+    assert replaced.exit_code == 5
+    assert "SOC2-A1.3: another control (id " in replaced.stderr
+    assert writes_sent(hpconfig_sandbox) == []

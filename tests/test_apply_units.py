@@ -238,3 +238,10 @@ def test_confirmation_takes_only_yes_and_needs_a_terminal(monkeypatch: pytest.Mo
         apply_command._confirm(auto_approve=False)
     monkeypatch.setattr(sys, "stdin", _Terminal("yes\n"))
     apply_command._confirm(auto_approve=False)
+
+
+def test_the_connection_pool_holds_apply_s_most_parallel_writes() -> None:
+    from hpconfig.cli.apply import MAX_PARALLELISM
+    from hpconfig.remote.client import POOL_SIZE
+
+    assert POOL_SIZE >= MAX_PARALLELISM

@@ -32,6 +32,7 @@ from hpconfig.errors import ExitCode, InputError, InputProblem, UnsafePlanError,
 from hpconfig.manifest.project import load_project
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024
+MAX_PARALLELISM = 32  # remote.client.POOL_SIZE keeps a connection for each (a test says so)
 INTERRUPTED = 130  # 128 + SIGINT, as the shell reports it (the CLI's Abort too)
 
 
@@ -103,7 +104,7 @@ def _check_sha(value: str | None) -> str | None:
 )
 @click.option(
     "--parallelism",
-    type=click.IntRange(1, 32),
+    type=click.IntRange(1, MAX_PARALLELISM),
     default=4,
     show_default=True,
     help="Writes in flight at once (one shared rate-limit backoff).",
