@@ -434,3 +434,14 @@ def test_a_control_renamed_away_or_replaced_under_its_identifier_is_stale(
     assert replaced.exit_code == 5
     assert "SOC2-A1.3: another control (id " in replaced.stderr
     assert writes_sent(hpconfig_sandbox) == []
+
+
+def test_apply_paths_with_the_reviewed_digest_goes_ahead_when_nothing_changed(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    planned = run(hpconfig_sandbox, "plan", "controls", "--format", "markdown")
+    digest = planned.stderr.split("plan sha256 ")[1][:64]
+    assert f"Plan sha256: `{digest}`" in planned.stdout  # the PR comment quotes it
+    result = run(hpconfig_sandbox, "apply", "controls", "--auto-approve", "--plan-sha256", digest)
+    assert result.exit_code == 0, result.stderr
+    assert "4 applied" in result.stdout
