@@ -445,3 +445,14 @@ def test_apply_paths_with_the_reviewed_digest_goes_ahead_when_nothing_changed(
     result = run(hpconfig_sandbox, "apply", "controls", "--auto-approve", "--plan-sha256", digest)
     assert result.exit_code == 0, result.stderr
     assert "4 applied" in result.stdout
+
+
+def test_a_journal_folder_that_is_a_symlink_of_the_checkout_is_not_followed(
+    hpconfig_sandbox: Sandbox, work: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (work / ".hpconfig").symlink_to(elsewhere, target_is_directory=True)
+    result = run(hpconfig_sandbox, "apply", "controls", "--auto-approve")
+    assert result.exit_code == 3
+    assert ".hpconfig is a symlink" in result.stderr
+    assert writes_sent(hpconfig_sandbox) == [] and not list(elsewhere.iterdir())
