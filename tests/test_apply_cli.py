@@ -383,8 +383,11 @@ def test_a_create_without_a_description_is_an_input_error(
         MANIFEST.replace("    description: Created by apply.\n", "")
     )
     planned = run(hpconfig_sandbox, "plan", "controls", "--format", "markdown")
-    assert planned.exit_code == 0
-    assert "needs name and description; this one has no description" in planned.stderr
+    assert planned.exit_code == 3  # the manifest's error, once the reports are out
+    assert (
+        "controls/c.yaml:11:5: a control that Hyperproof lacks is created, and a new control needs "
+        "name and description; this one has no description"
+    ) in planned.stderr
     assert "Cannot apply" in planned.stdout
     result = run(hpconfig_sandbox, "apply", "controls", "--auto-approve")
     assert result.exit_code == 3 and writes_sent(hpconfig_sandbox) == []

@@ -173,8 +173,21 @@ def _say_digest(result: Any, out: str | None) -> None:
 
 
 def _warn_problems(result: Any) -> None:
-    """Changes apply cannot make are in every report; stderr says so too. The exit code stays
-    the plan's: the organization's data (its users) is not an input error of the plan."""
+    """Changes apply cannot make are in every report; stderr says so too. A create without name
+    or description is the manifest's error: exit 3 once the reports are out, so the pull
+    request's check fails. An owner that cannot own is the organization's data, not an input of
+    the plan: a warning only (apply refuses it)."""
+    from hpconfig.errors import Location, Problem
+    from hpconfig.owners import OWNER
+
+    incomplete = [
+        Problem(c.source or Location(""), "", p)
+        for c in result.problems
+        for p in c.problems
+        if not p.startswith(OWNER)
+    ]
+    if incomplete:
+        raise InputError(incomplete)
     if result.problems:
         lines = [f"  {c.identifier}: {p}" for c in result.problems for p in c.problems]
         more = len(lines) - 20
