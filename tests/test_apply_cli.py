@@ -189,8 +189,20 @@ def _edit_plan(path: Path, edit: Any) -> None:
         (lambda d: d.update(format_version="9"), 3, "not a plan hpconfig apply can use"),
         (lambda d: d["changes"][1]["live"]["values"].update(name="x"), 3, "fingerprint"),
         (lambda d: d["changes"][1].update(action="delete"), 3, "not a plan"),
+        (lambda d: d["changes"][1]["target"].update(owner="mallory@x.com"), 5, "edited"),
+        (lambda d: d["changes"][1]["target"].update(notes="x"), 3, "do not match"),
     ],
-    ids=["api", "version", "digest", "no-apply", "format", "fingerprint", "kind"],
+    ids=[
+        "api",
+        "version",
+        "digest",
+        "no-apply",
+        "format",
+        "fingerprint",
+        "kind",
+        "target-edited",
+        "target-grown",
+    ],
 )
 def test_a_foreign_or_malformed_saved_plan_is_refused(
     hpconfig_sandbox: Sandbox, work: Path, edit: Any, code: int, said: str
