@@ -262,3 +262,13 @@ def test_a_write_whose_start_could_not_be_recorded_is_not_sent() -> None:
     outcomes = execute(_changes(3), write, 1, False, stop, start, lambda o: None)
     assert sent == ["C-000"]
     assert [o.status for o in outcomes] == [Status.APPLIED] + [Status.NOT_ATTEMPTED] * 2
+
+
+def test_the_event_schema_is_published_by_the_schema_command() -> None:
+    from click.testing import CliRunner
+
+    from hpconfig.cli import cli
+
+    result = CliRunner().invoke(cli, ["schema", "apply-event"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["title"] == "hpconfig apply event"
