@@ -1,0 +1,260 @@
+"""Live controls → manifest text: what import writes for each control, and how a file reads.
+
+Owns, for one live control, the manifest values that state it exactly (``stated``): every
+managed field of the field table (``hpconfig.control``) read in the import direction, as the
+plan compares it (normalised), or left out when the API has nothing to state (a null work
+status: the manifest then leaves the field unmanaged); and why a control cannot be stated at
+all (an owner without an email, a value outside the manifest language, a value the schema
+refuses). Owns the layout of one file: the modeline, ``defaults`` for the values most of its
+controls share when that makes the file shorter, then the controls in the order given, each
+field in the field table's order, ``freshness`` as one flow mapping. How one value is spelled is
+``yaml_out``'s.
+
+Pure: no files, no network; it takes ``Control`` values and returns text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from hpconfig.control import DEFAULTABLE, FIELD_KEYS, FIELDS_BY_NAME, Control
+from hpconfig.manifest import schema
+from hpconfig.manifest.emails import email_problem
+from hpconfig.manifest.yaml_out import UnrepresentableError, duration, scalar
+from hpconfig.untrusted import excerpt
+
+MANIFEST_MODELINE = "# yaml-language-server: $schema=../schemas/manifest.schema.json\n"
+CONFIG_MODELINE = "# yaml-language-server: $schema=schemas/config.schema.json\n"
+MANIFEST_NOTE = (
+    "# Imported from Hyperproof by `hpconfig import`: edit freely; `hpconfig plan` compares.\n"
+)
+# A control's fields as written: its flat field names (``freshness.policy``) → values.
+Stated = dict[str, Any]
+_INDENT = 4  # a control's keys stand in "  - " of the list
+_FRESHNESS = ("freshness.policy", "freshness.duration")
+
+
+class NotStatable(ValueError):
+    """A live control that no manifest can state exactly; the message says why."""
+
+
+def _enum_value(name: str, value: Any) -> Any:
+    enum = FIELDS_BY_NAME[name].enum
+    if value is None or not enum or value in enum:
+        return value
+    raise NotStatable(
+        f"its {name} is {excerpt(value)}, which a manifest cannot state (one of {', '.join(enum)})"
+    )
+
+
+def stated(live: Control) -> Stated:
+    """The manifest values that state ``live`` exactly, or ``NotStatable`` saying why not.
+
+    Values are the normalised ones the plan compares (a name without surrounding spaces, a
+    description without trailing spaces on its lines), except the owner, kept as Hyperproof
+    spells it (compared without case). A multi-line text gets a final line break, which the
+    comparison ignores, so that it reads as a plain ``|`` block.
+    """
+    values = live.values
+    out: Stated = {}
+    for name in FIELD_KEYS:
+        value = values.get(name)
+        if name == "owner":
+            if value is None:
+                if live.written.get("owner"):
+                    raise NotStatable(
+                        f"its owner {excerpt(live.written['owner'])} has no email address (a "
+                        "service account?), and a manifest names an owner by email"
+                    )
+                continue
+            written = live.written.get("owner")
+            value = written if isinstance(written, str) and not email_problem(written) else value
+            if email_problem(value):
+                raise NotStatable(f"its owner's email {excerpt(value)} is not a valid address")
+        elif FIELDS_BY_NAME[name].text:
+            if not isinstance(value, str) or (value == "" and name not in ("description", "notes")):
+                continue  # nothing to state; a manifest leaves the field unmanaged
+            if "\n" in value:
+                value += "\n"
+        elif value is None:
+            continue
+        out[name] = _enum_value(name, value)
+    policy = _enum_value("freshness.policy", values.get("freshness.policy"))
+    if policy is not None:
+        out["freshness.policy"] = policy
+    seconds = values.get("freshness.duration")
+    if seconds is not None and policy != "none":  # "never expires" states no duration
+        if not isinstance(seconds, int):
+            raise NotStatable(
+                f"its freshness duration {excerpt(live.written.get('freshness.duration'))} is "
+                "not one hpconfig can read"
+            )
+        out["freshness.duration"] = duration(seconds)
+    _check_with_schema(live.identifier, out)
+    return out
+
+
+def _as_manifest(identifier: str, fields: Stated) -> dict[str, Any]:
+    control: dict[str, Any] = {"identifier": identifier}
+    for name, value in fields.items():
+        if name in _FRESHNESS:
+            control.setdefault("freshness", {})[name.split(".")[1]] = value
+        else:
+            control[name] = value
+    return {"controls": [control]}
+
+
+def _check_with_schema(identifier: str, fields: Stated) -> None:
+    """The manifest schema's own verdict on the control (an identifier with a control
+    character, a name it refuses), and the model's rule against whitespace around identifiers;
+    every value must also be writable as YAML (no lone surrogate)."""
+    if identifier != identifier.strip():
+        raise NotStatable("its identifier starts or ends with whitespace")
+    try:
+        for value in (identifier, *fields.values()):
+            scalar(value)
+    except UnrepresentableError as error:
+        raise NotStatable(str(error)) from None
+    document = _as_manifest(identifier, fields)
+    gate = schema._gate("manifest")
+    if gate is not None and gate(document):
+        return
+    errors = list(schema.validator("manifest").iter_errors(document))
+    if errors:
+        first = min(errors, key=lambda e: list(map(str, e.absolute_path)))
+        where = ".".join(str(p) for p in list(first.absolute_path)[2:]) or "control"
+        raise NotStatable(f"{where}: {schema._message(first) or first.message}")
+
+
+# --- one file ------------------------------------------------------------------------------
+
+
+def _line(name: str, value: Any, indent: int) -> str:
+    return f"{' ' * indent}{name}: {scalar(value, indent)}\n"
+
+
+def _freshness_line(policy: Any, seconds_text: Any, indent: int) -> str:
+    parts = []
+    if policy is not None:
+        parts.append(f"policy: {scalar(policy, flow=True)}")
+    if seconds_text is not None:
+        parts.append(f"duration: {scalar(seconds_text, flow=True)}")
+    return f"{' ' * indent}freshness: {{{', '.join(parts)}}}\n" if parts else ""
+
+
+def _own(fields: Stated, defaults: Stated) -> Stated:
+    """What a control must state itself, given the file's ``defaults``: what differs, and
+    ``policy: none`` whenever a default duration would otherwise be inherited."""
+    own = {name: value for name, value in fields.items() if defaults.get(name, object()) != value}
+    if fields.get("freshness.policy") == "none" and "freshness.duration" in defaults:
+        own["freshness.policy"] = "none"
+    return own
+
+
+def _defaultable(name: str, controls: Sequence[Stated]) -> bool:
+    """May ``defaults`` set ``name``? Only when every control states it (or, for a duration,
+    says ``policy: none``), since a control cannot take a default back."""
+    if name == "freshness.duration":
+        return all(name in c or c.get("freshness.policy") == "none" for c in controls)
+    return all(name in c for c in controls)
+
+
+def _candidate(name: str, controls: Sequence[Stated]) -> Any:
+    """The most common value of ``name`` when two controls or more share it, else None."""
+    counts = Counter(repr(c[name]) for c in controls if name in c)
+    best, count = max(counts.items(), key=lambda item: (item[1], item[0]), default=("", 0))
+    if count < 2:
+        return None
+    return next(c[name] for c in controls if name in c and repr(c[name]) == best)
+
+
+def _measure(text: str) -> tuple[int, int]:
+    return text.count("\n"), len(text)
+
+
+def _size(
+    controls: Sequence[Stated], lengths: Sequence[dict[str, tuple[int, int]]], defaults: Stated
+) -> tuple[int, int]:
+    """Lines, then characters, of the file's body with ``defaults`` (each control's lines
+    measured once)."""
+    lines, chars = _measure(_body(defaults, 2) + ("defaults:\n" if defaults else ""))
+    for fields, length in zip(controls, lengths, strict=True):
+        own = _own(fields, defaults)
+        for name in own:
+            if name not in _FRESHNESS:
+                lines, chars = lines + length[name][0], chars + length[name][1]
+        policy, seconds = own.get(_FRESHNESS[0]), own.get(_FRESHNESS[1])
+        freshness = _freshness_line(policy, seconds, _INDENT)
+        lines, chars = lines + (1 if freshness else 0), chars + len(freshness)
+    return lines, chars
+
+
+def choose_defaults(controls: Sequence[Stated]) -> Stated:
+    """The values for ``defaults``: a field's most common value, kept when the file is then
+    shorter (in lines, then characters). Fields are tried in the field table's order; the two
+    keys of ``freshness``, which share one line, are tried alone and together."""
+    defaults: Stated = {}
+    if len(controls) < 2:
+        return defaults
+    lengths = [
+        {name: _measure(_line(name, value, _INDENT)) for name, value in fields.items()}
+        for fields in controls
+    ]
+    best = _size(controls, lengths, defaults)
+    candidates = {
+        name: _candidate(name, controls)
+        for name in (*DEFAULTABLE, *_FRESHNESS)
+        if _defaultable(name, controls)
+    }
+    if candidates.get(_FRESHNESS[0]) == "none":
+        candidates.pop(_FRESHNESS[1], None)  # a default duration with "never expires": refused
+    steps: list[tuple[str, ...]] = [(name,) for name in DEFAULTABLE]
+    steps += [_FRESHNESS, (_FRESHNESS[0],), (_FRESHNESS[1],)]
+    for names in steps:
+        if any(candidates.get(name) is None for name in names):
+            continue
+        if all(name in defaults for name in names):
+            continue
+        trial = {**defaults, **{name: candidates[name] for name in names}}
+        size = _size(controls, lengths, trial)
+        if size < best:
+            defaults, best = trial, size
+    return defaults
+
+
+def _body(fields: Stated, indent: int) -> str:
+    lines = [_line(name, fields[name], indent) for name in FIELD_KEYS if name in fields]
+    lines.append(
+        _freshness_line(fields.get("freshness.policy"), fields.get("freshness.duration"), indent)
+    )
+    return "".join(lines)
+
+
+def manifest_text(controls: Sequence[tuple[str, Stated]]) -> str:
+    """One manifest file: the modeline, ``defaults`` when they make it shorter, and the
+    controls in the order given."""
+    defaults = choose_defaults([fields for _, fields in controls])
+    out = [MANIFEST_MODELINE, MANIFEST_NOTE]
+    if defaults:
+        out += ["defaults:\n", _body(defaults, 2)]
+    out.append("controls:\n")
+    for identifier, fields in controls:
+        out.append(f"  - identifier: {scalar(identifier, _INDENT)}\n")
+        out.append(_body(_own(fields, defaults), _INDENT))
+    return "".join(out)
+
+
+def config_text(manifests: Sequence[str], connection: dict[str, str]) -> str:
+    """``hpconfig.yaml``: the manifest paths and where to connect (``region``, and ``apiUrl``
+    and ``tokenUrl`` when given); never a secret, which only the environment holds."""
+    out = [
+        CONFIG_MODELINE,
+        "# Written by `hpconfig import`. It never holds a secret: the client secret comes from\n",
+        "# HYPERPROOF_CLIENT_SECRET or HYPERPROOF_CLIENT_SECRET_FILE.\n",
+        "manifests:\n",
+    ]
+    out += [f"  - {scalar(path, 2)}\n" for path in manifests]
+    out += [_line(key, value, 0) for key, value in connection.items()]
+    return "".join(out)
