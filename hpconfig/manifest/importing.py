@@ -25,7 +25,14 @@ from hpconfig.errors import ImportVerificationError
 from hpconfig.manifest import schema
 from hpconfig.manifest.composer import load_text
 from hpconfig.manifest.desired import desired_controls
-from hpconfig.manifest.writer import NotStatable, Stated, config_text, manifest_text, stated
+from hpconfig.manifest.writer import (
+    MANIFEST_MODELINE,
+    NotStatable,
+    Stated,
+    config_text,
+    manifest_text,
+    stated,
+)
 
 CONTROLS_DIR = "controls"
 CONFIG_NAME = "hpconfig.yaml"
@@ -103,6 +110,7 @@ def plan_import(
     live: Mapping[str, Control],
     taken: Iterable[str] = (),
     folder: str = CONTROLS_DIR,
+    modeline: str = MANIFEST_MODELINE,
 ) -> ImportPlan:
     """The manifest files for ``live`` (already selected), in ``folder``; file stems in
     ``taken`` (files that exist) are not used."""
@@ -121,7 +129,7 @@ def plan_import(
     prefix = f"{folder}/" if folder else ""
     for domain, controls in by_domain.items():
         path = f"{prefix}{names[domain]}.yaml"
-        result.files[path] = manifest_text(controls)
+        result.files[path] = manifest_text(controls, modeline)
         for identifier, _ in controls:
             result.file_of[identifier] = path
     result.files = dict(sorted(result.files.items()))

@@ -232,11 +232,11 @@ def _body(fields: Stated, indent: int) -> str:
     return "".join(lines)
 
 
-def manifest_text(controls: Sequence[tuple[str, Stated]]) -> str:
+def manifest_text(controls: Sequence[tuple[str, Stated]], modeline: str = MANIFEST_MODELINE) -> str:
     """One manifest file: the modeline, ``defaults`` when they make it shorter, and the
     controls in the order given."""
     defaults = choose_defaults([fields for _, fields in controls])
-    out = [MANIFEST_MODELINE, MANIFEST_NOTE]
+    out = [modeline, MANIFEST_NOTE]
     if defaults:
         out += ["defaults:\n", _body(defaults, 2)]
     out.append("controls:\n")
