@@ -46,7 +46,9 @@ def assert_plans_clean(sandbox: Sandbox, *args: str) -> Result:
     return result
 
 
-def test_import_writes_a_project_that_plans_clean(hpconfig_sandbox: Sandbox, tmp_path: Path) -> None:
+def test_import_writes_a_project_that_plans_clean(
+    hpconfig_sandbox: Sandbox, tmp_path: Path
+) -> None:
     project = tmp_path / "project"
     result = run(hpconfig_sandbox, "import", "--to", str(project))
     assert result.exit_code == 0, result.stderr
@@ -164,9 +166,7 @@ def test_unmanaged_adds_new_files_and_leaves_the_others_alone(
     outside = run(hpconfig_sandbox, "import", "--unmanaged", "--to", "elsewhere", "examples")
     assert outside.exit_code == 3
     assert "is not among the manifests plan reads" in outside.stderr
-    result = run(
-        hpconfig_sandbox, "import", "--unmanaged", "--to", "examples/controls", "examples"
-    )
+    result = run(hpconfig_sandbox, "import", "--unmanaged", "--to", "examples/controls", "examples")
     assert result.exit_code == 0, result.stderr
     after = texts(tmp_path / "examples")
     new = set(after) - set(before)
@@ -190,9 +190,7 @@ def test_unmanaged_never_takes_an_existing_name(
     monkeypatch.chdir(tmp_path)  # no schemas/ beside examples/: the modelines lead nowhere
     taken = tmp_path / "examples" / "controls" / "Risk-Mitigation.yml"
     taken.write_text("# yaml-language-server: $schema=x\ncontrols: []\n")
-    result = run(
-        hpconfig_sandbox, "import", "--unmanaged", "--to", "examples/controls", "examples"
-    )
+    result = run(hpconfig_sandbox, "import", "--unmanaged", "--to", "examples/controls", "examples")
     assert result.exit_code == 0, result.stderr
     [added] = [p for p in (tmp_path / "examples" / "controls").glob("risk-mitigation-*.yaml")]
     assert taken.read_text() == "# yaml-language-server: $schema=x\ncontrols: []\n"
