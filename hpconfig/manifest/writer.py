@@ -239,7 +239,7 @@ def manifest_text(controls: Sequence[tuple[str, Stated]], modeline: str = MANIFE
     out = [modeline, MANIFEST_NOTE]
     if defaults:
         out += ["defaults:\n", _body(defaults, 2)]
-    out.append("controls:\n")
+    out.append("controls:\n" if controls else "controls: []\n")
     for identifier, fields in controls:
         out.append(f"  - identifier: {scalar(identifier, _INDENT)}\n")
         out.append(_body(_own(fields, defaults), _INDENT))
