@@ -40,6 +40,7 @@ from hpconfig.manifest.importing import (
 )
 from hpconfig.manifest.project import load_project
 from hpconfig.manifest.schema import schema_text
+from hpconfig.perf import paused_gc
 from hpconfig.project_config import ProjectConfig
 from hpconfig.untrusted import excerpt
 
@@ -211,14 +212,15 @@ def import_command(
         if accepts(identifier) and identifier not in declared
     }
     skipped = [s for s in _skipped_messages(live, accepts) if s.identifier not in declared]
-    if unmanaged:
-        result = plan_import(
-            chosen, taken=stems_in(target), folder="", modeline=modeline_for(target, project)
-        )
-    else:
-        result = plan_import(chosen)
-        with_config(result, _connection(settings))
-    verify(result)
+    with paused_gc():  # many small objects, none of them garbage until the run ends
+        if unmanaged:
+            result = plan_import(
+                chosen, taken=stems_in(target), folder="", modeline=modeline_for(target, project)
+            )
+        else:
+            result = plan_import(chosen)
+            with_config(result, _connection(settings))
+        verify(result)
     if not unmanaged:
         result.files.update({path: schema_text(name) for path, name in SCHEMA_FILES.items()})
     _write(result, target, force and not unmanaged, unmanaged)

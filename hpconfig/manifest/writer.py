@@ -174,35 +174,26 @@ def _measure(text: str) -> tuple[int, int]:
     return text.count("\n"), len(text)
 
 
-def _size(
-    controls: Sequence[Stated], lengths: Sequence[dict[str, tuple[int, int]]], defaults: Stated
-) -> tuple[int, int]:
-    """Lines, then characters, of the file's body with ``defaults`` (each control's lines
-    measured once)."""
-    lines, chars = _measure(_body(defaults, 2) + ("defaults:\n" if defaults else ""))
-    for fields, length in zip(controls, lengths, strict=True):
-        own = _own(fields, defaults)
-        for name in own:
-            if name not in _FRESHNESS:
-                lines, chars = lines + length[name][0], chars + length[name][1]
-        policy, seconds = own.get(_FRESHNESS[0]), own.get(_FRESHNESS[1])
-        freshness = _freshness_line(policy, seconds, _INDENT)
-        lines, chars = lines + (1 if freshness else 0), chars + len(freshness)
+def _freshness_size(controls: Sequence[Stated], defaults: Stated) -> tuple[int, int]:
+    """Lines, then characters, of every ``freshness`` line of the file with ``defaults``."""
+    lines, chars = _measure(
+        _freshness_line(defaults.get(_FRESHNESS[0]), defaults.get(_FRESHNESS[1]), 2)
+    )
+    for fields in controls:
+        own = _own({k: fields[k] for k in _FRESHNESS if k in fields}, defaults)
+        line = _freshness_line(own.get(_FRESHNESS[0]), own.get(_FRESHNESS[1]), _INDENT)
+        lines, chars = lines + (1 if line else 0), chars + len(line)
     return lines, chars
 
 
 def choose_defaults(controls: Sequence[Stated]) -> Stated:
     """The values for ``defaults``: a field's most common value, kept when the file is then
-    shorter (in lines, then characters). Fields are tried in the field table's order; the two
-    keys of ``freshness``, which share one line, are tried alone and together."""
+    shorter (in lines, then characters; the ``defaults:`` line counted). Fields are tried in
+    the field table's order; the two keys of ``freshness``, which share one line, alone and
+    together. A field's saving is the lines of the controls that no longer state it."""
     defaults: Stated = {}
     if len(controls) < 2:
         return defaults
-    lengths = [
-        {name: _measure(_line(name, value, _INDENT)) for name, value in fields.items()}
-        for fields in controls
-    ]
-    best = _size(controls, lengths, defaults)
     candidates = {
         name: _candidate(name, controls)
         for name in (*DEFAULTABLE, *_FRESHNESS)
@@ -210,15 +201,26 @@ def choose_defaults(controls: Sequence[Stated]) -> Stated:
     }
     if candidates.get(_FRESHNESS[0]) == "none":
         candidates.pop(_FRESHNESS[1], None)  # a default duration with "never expires": refused
-    steps: list[tuple[str, ...]] = [(name,) for name in DEFAULTABLE]
-    steps += [_FRESHNESS, (_FRESHNESS[0],), (_FRESHNESS[1],)]
-    for names in steps:
+    header = _measure("defaults:\n")
+    for name in DEFAULTABLE:
+        value = candidates.get(name)
+        if value is None:
+            continue
+        own_line = _measure(_line(name, value, _INDENT))
+        matching = sum(1 for fields in controls if fields.get(name) == value)
+        added = _measure(_line(name, value, 2))
+        if not defaults:
+            added = (added[0] + header[0], added[1] + header[1])
+        if added < (own_line[0] * matching, own_line[1] * matching):
+            defaults[name] = value
+    best = _freshness_size(controls, defaults)
+    for names in (_FRESHNESS, (_FRESHNESS[0],), (_FRESHNESS[1],)):
         if any(candidates.get(name) is None for name in names):
             continue
-        if all(name in defaults for name in names):
-            continue
         trial = {**defaults, **{name: candidates[name] for name in names}}
-        size = _size(controls, lengths, trial)
+        size = _freshness_size(controls, trial)
+        if not defaults:
+            size = (size[0] + header[0], size[1] + header[1])
         if size < best:
             defaults, best = trial, size
     return defaults
