@@ -265,3 +265,32 @@ def test_paths_without_unmanaged_are_a_mistake(hpconfig_sandbox: Sandbox, tmp_pa
     result = run(hpconfig_sandbox, "import", "--to", str(tmp_path / "p"), str(EXAMPLES))
     assert result.exit_code == 3
     assert "for --unmanaged only" in result.stderr
+
+
+def test_hostile_text_is_written_inert_and_round_trips(
+    example_seed: dict[str, Any], tmp_path: Path
+) -> None:
+    from tests.test_hostile_text import HOSTILE, _hostile_seed
+
+    seed = _hostile_seed(example_seed)
+    seed["controls"][1]["controlIdentifier"] = "HOSTILE-2"  # the seed's other is an identifier
+    seed["controls"][1].update(domainName="../../" + HOSTILE, description=HOSTILE)
+    secret = seed["clients"][0]["clientSecret"]
+    with Sandbox(seed) as sandbox:
+        env = helpers.env_for(sandbox, secret)
+        runner = CliRunner()
+        result = runner.invoke(cli, ["import", "--to", str(tmp_path / "p")], env=env)
+        assert result.exit_code == 0, result.stderr
+        for stream in (result.stdout, result.stderr):
+            assert "\x1b" not in stream and "\n::" not in stream and secret not in stream
+        files = texts(tmp_path / "p")
+        assert all(
+            name.startswith(("controls/", "schemas/")) or name == "hpconfig.yaml" for name in files
+        )
+        for name, text in files.items():
+            for raw in ("\x1b", "\r", "\x07", "\x9b", "\u202e"):
+                assert raw not in text, (name, raw)
+            assert secret not in text
+        planned = runner.invoke(cli, ["plan", str(tmp_path / "p"), "--detailed-exitcode"], env=env)
+        assert planned.exit_code == 0, planned.stdout
+        assert planned.stdout.startswith("No changes. 2 in sync.")
