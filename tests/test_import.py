@@ -179,7 +179,8 @@ def test_unmanaged_adds_new_files_and_leaves_the_others_alone(
     summary = planned.stdout.rstrip().split("\n")[-1]
     assert summary == "Plan: 1 to create, 3 to update. 37 in sync."  # the drift that was there
     again = run(hpconfig_sandbox, "import", "--unmanaged", "--to", "examples/controls", "examples")
-    assert again.exit_code == 0 and "Imported 0 controls" in again.stdout
+    assert again.exit_code == 0
+    assert again.stdout.startswith("Nothing to import: every control is declared in a manifest")
     assert texts(tmp_path / "examples") == after
 
 
@@ -294,3 +295,14 @@ def test_hostile_text_is_written_inert_and_round_trips(
         planned = runner.invoke(cli, ["plan", str(tmp_path / "p"), "--detailed-exitcode"], env=env)
         assert planned.exit_code == 0, planned.stdout
         assert planned.stdout.startswith("No changes. 2 in sync.")
+
+
+def test_nothing_to_import_writes_nothing(example_seed: dict[str, Any], tmp_path: Path) -> None:
+    example_seed["controls"] = [c for c in example_seed["controls"] if c["status"] == "archived"]
+    with Sandbox(example_seed) as sandbox:
+        result = CliRunner().invoke(
+            cli, ["import", "--to", str(tmp_path / "p")], env=helpers.env_for(sandbox)
+        )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Nothing to import: no control to write")
+    assert not (tmp_path / "p").exists()

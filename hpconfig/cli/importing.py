@@ -221,6 +221,11 @@ def import_command(
             result = plan_import(chosen)
             with_config(result, _connection(settings))
         verify(result)
+    if not result.controls:
+        _say_skipped([*skipped, *result.skipped])
+        why = "every control is declared in a manifest" if unmanaged else "no control to write"
+        emit(f"Nothing to import: {why} (or skipped above); no file written.", nl=True)
+        return ExitCode.OK
     if not unmanaged:
         result.files.update({path: schema_text(name) for path, name in SCHEMA_FILES.items()})
     _write(result, target, force and not unmanaged, unmanaged)
@@ -246,10 +251,14 @@ def _write(result: ImportPlan, target: Path, force: bool, unmanaged: bool) -> No
     write_files(target, result.files)
 
 
-def _report(result: ImportPlan, target: Path, skipped: list[Skipped], unmanaged: bool) -> None:
+def _say_skipped(skipped: list[Skipped]) -> None:
     for item in skipped:
         name = f"{excerpt(item.identifier)}: " if item.identifier else ""
         message(f"hpconfig: skipped {name}{item.reason}")
+
+
+def _report(result: ImportPlan, target: Path, skipped: list[Skipped], unmanaged: bool) -> None:
+    _say_skipped(skipped)
     counts: dict[str, int] = {}
     for path in result.file_of.values():
         counts[path] = counts.get(path, 0) + 1
