@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from hpconfig.control import DEFAULTABLE, FIELD_KEYS, FIELDS_BY_NAME, Control
+from hpconfig.control import DEFAULTABLE, FIELD_KEYS, FIELDS, FIELDS_BY_NAME, Control
 from hpconfig.manifest import schema
 from hpconfig.manifest.emails import email_problem
 from hpconfig.manifest.yaml_out import UnrepresentableError, duration, scalar
@@ -49,49 +49,61 @@ def _enum_value(name: str, value: Any) -> Any:
     )
 
 
-def stated(live: Control) -> Stated:
-    """The manifest values that state ``live`` exactly, or ``NotStatable`` saying why not.
+def _may_be_empty(name: str) -> bool:
+    """Whether the manifest language states an empty text for ``name`` (the schema's word)."""
+    properties = schema.load_schema("manifest")["$defs"]["control"]["properties"]
+    return not properties.get(name, {}).get("minLength")
+
+
+def stated_value(live: Control, name: str) -> Any:
+    """The value a manifest states for field ``name`` (flat: ``freshness.duration``) of
+    ``live``; None when Hyperproof has nothing to state (the manifest then leaves the field
+    unmanaged); ``NotStatable`` when no manifest can state it exactly.
 
     Values are the normalised ones the plan compares (a name without surrounding spaces, a
     description without trailing spaces on its lines), except the owner, kept as Hyperproof
     spells it (compared without case). A multi-line text gets a final line break, which the
-    comparison ignores, so that it reads as a plain ``|`` block.
+    comparison ignores, so that it reads as a plain ``|`` block. With ``policy: none`` there is
+    no duration to state: evidence never expires.
     """
-    values = live.values
-    out: Stated = {}
-    for name in FIELD_KEYS:
-        value = values.get(name)
-        if name == "owner":
-            if value is None:
-                if live.written.get("owner"):
-                    raise NotStatable(
-                        f"its owner {excerpt(live.written['owner'])} has no email address (a "
-                        "service account?), and a manifest names an owner by email"
-                    )
-                continue
-            written = live.written.get("owner")
-            value = written if isinstance(written, str) and not email_problem(written) else value
-            if email_problem(value):
-                raise NotStatable(f"its owner's email {excerpt(value)} is not a valid address")
-        elif FIELDS_BY_NAME[name].text:
-            if not isinstance(value, str) or (value == "" and name not in ("description", "notes")):
-                continue  # nothing to state; a manifest leaves the field unmanaged
-            if "\n" in value:
-                value += "\n"
-        elif value is None:
-            continue
-        out[name] = _enum_value(name, value)
-    policy = _enum_value("freshness.policy", values.get("freshness.policy"))
-    if policy is not None:
-        out["freshness.policy"] = policy
-    seconds = values.get("freshness.duration")
-    if seconds is not None and policy != "none":  # "never expires" states no duration
-        if not isinstance(seconds, int):
+    value = live.values.get(name)
+    if name == "owner":
+        written = live.written.get("owner")
+        if value is None:
+            if written:
+                raise NotStatable(
+                    f"its owner {excerpt(written)} has no email address (a service account?), "
+                    "and a manifest names an owner by email"
+                )
+            return None
+        value = written if isinstance(written, str) and not email_problem(written) else value
+        if email_problem(value):
+            raise NotStatable(f"its owner's email {excerpt(value)} is not a valid address")
+        return value
+    if name == "freshness.duration":
+        if value is None or live.values.get("freshness.policy") == "none":
+            return None
+        if not isinstance(value, int):
             raise NotStatable(
-                f"its freshness duration {excerpt(live.written.get('freshness.duration'))} is "
-                "not one hpconfig can read"
+                f"its freshness duration {excerpt(live.written.get(name))} is not one hpconfig "
+                "can read"
             )
-        out["freshness.duration"] = duration(seconds)
+        return duration(value)
+    if FIELDS_BY_NAME[name].text:
+        if not isinstance(value, str) or (value == "" and not _may_be_empty(name)):
+            return None
+        return value + "\n" if "\n" in value else value
+    return _enum_value(name, value)
+
+
+def stated(live: Control) -> Stated:
+    """Every value a manifest states for ``live`` (see ``stated_value``), checked by the
+    manifest schema; ``NotStatable`` when one cannot be stated."""
+    out: Stated = {}
+    for name in FIELDS:
+        value = stated_value(live, name)
+        if value is not None:
+            out[name] = value
     _check_with_schema(live.identifier, out)
     return out
 
