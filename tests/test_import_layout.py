@@ -184,3 +184,30 @@ def test_verify_refuses_texts_that_do_not_plan_clean() -> None:
     result.files[path] = manifest_text([])
     with pytest.raises(ImportVerificationError, match="A not declared"):
         verify(result)
+
+
+def test_the_example_organization_imports_as_the_golden_files() -> None:
+    """Every file import writes for the example organization, byte for byte (the schemas
+    aside: they are the packaged ones); ``HPCONFIG_UPDATE_GOLDEN=1`` rewrites them. Stored as
+    ``*.yaml.golden``, so that no directory walk takes them for manifests."""
+    import json
+    import os
+
+    from hpconfig.remote.live import read_live
+    from tests.conftest import EXAMPLES, ROOT
+
+    golden = ROOT / "tests" / "golden" / "import"
+    seed = json.loads((EXAMPLES / "sandbox" / "org.json").read_text(encoding="utf-8"))
+    live_set = read_live(seed["controls"])
+    result = plan_import(live_set.controls)
+    with_config(result, {"region": "us"})
+    verify(result)
+    if os.environ.get("HPCONFIG_UPDATE_GOLDEN") == "1":
+        for path, text in result.files.items():
+            (golden / f"{path}.golden").parent.mkdir(parents=True, exist_ok=True)
+            (golden / f"{path}.golden").write_text(text, encoding="utf-8")
+    on_disk = {
+        str(path.relative_to(golden)).removesuffix(".golden"): path.read_text(encoding="utf-8")
+        for path in sorted(golden.rglob("*.golden"))
+    }
+    assert on_disk == result.files
