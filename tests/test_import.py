@@ -78,6 +78,9 @@ def test_import_writes_a_project_that_plans_clean(
     assert CANARY not in result.stdout + result.stderr
     planned = assert_plans_clean(hpconfig_sandbox, str(project))
     assert planned.stdout.startswith("No changes. 39 in sync.")
+    debug = run(hpconfig_sandbox, "--debug", "import", "--to", str(tmp_path / "again"))
+    assert debug.exit_code == 0 and "DEBUG" in debug.stderr
+    assert CANARY not in debug.stdout + debug.stderr + "".join(texts(tmp_path / "again").values())
 
 
 def _domain_files() -> list[str]:

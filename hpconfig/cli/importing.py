@@ -139,7 +139,13 @@ def _skipped_messages(live: Any, accepts: Callable[[str], bool]) -> list[Skipped
     metavar="GLOB",
     help="Only controls whose identifier matches (repeat, or separate with commas).",
 )
-@click.option("--domain", "domains", multiple=True, metavar="NAME", help="Only this domain.")
+@click.option(
+    "--domain",
+    "domains",
+    multiple=True,
+    metavar="NAME",
+    help="Only this domain (its exact name; repeat for several).",
+)
 @click.option("--include-archived", is_flag=True, help="Archived controls too (status: archived).")
 @click.option("--force", is_flag=True, help="Replace files that exist (never with --unmanaged).")
 @click.option(
