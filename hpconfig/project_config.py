@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from hpconfig.assertions.rules import RuleSet
 from hpconfig.errors import Location
 
 
@@ -72,6 +73,7 @@ class ProjectConfig:
     ignore: tuple[IgnoreRule, ...] = ()
     max_change_percent: float = 30.0
     min_controls: int = 10
+    assertions: RuleSet = RuleSet()  # the rules of `hpconfig check`, from `assertions`
 
     @property
     def limits(self) -> SafetyLimits:

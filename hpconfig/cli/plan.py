@@ -11,9 +11,19 @@ import click
 
 from hpconfig import hyperproof as hp
 from hpconfig.cli.app import cli, note_inputs, plural
+from hpconfig.cli.check import (
+    CONNECTION_KEYS,
+    check_options,
+    check_report,
+    markdown_summary,
+    read_baseline,
+    require_rules,
+    say_outcome,
+    write_baseline,
+)
 from hpconfig.cli.output import message
 from hpconfig.cli.reports import write_reports
-from hpconfig.errors import ExitCode, InputError, InputProblem
+from hpconfig.errors import ExitCode, InputError, InputProblem, UsageError
 from hpconfig.files import report_targets
 from hpconfig.manifest.project import load_project
 from hpconfig.render.formats import PLAN_FORMATS
@@ -57,18 +67,16 @@ def _selection(patterns: tuple[str, ...], declared: Any) -> Callable[[str], bool
     return lambda identifier: any(fnmatch.fnmatchcase(identifier, g) for g in globs)
 
 
-def _plan_with(settings: Any, project: Any, only: Callable[[str], bool] | None = None) -> Any:
-    from hpconfig.remote.client import HyperproofClient
+def _plan_with(client: Any, project: Any, only: Callable[[str], bool] | None = None) -> Any:
     from hpconfig.remote.fetch import make_plan
 
     declared = [key for key in project.desired if only is None or only(key)]
     of = "" if only is None else f" (of {len(project.desired)})"
     message(
         f"hpconfig: {plural(len(declared), 'control')}{of} declared in "
-        f"{plural(len(project.files), 'file')}; reading Hyperproof at {settings.api_url} ..."
+        f"{plural(len(project.files), 'file')}; reading Hyperproof at {client.settings.api_url} ..."
     )
-    with HyperproofClient(settings) as client:
-        return make_plan(client, project.desired, project.config, only)
+    return make_plan(client, project.desired, project.config, only)
 
 
 def _plan_options(function: Any) -> Any:
@@ -127,26 +135,55 @@ _controls_option = click.option(
 )
 
 
+def connection_options(function: Any) -> Any:
+    """Where and how to reach Hyperproof: the flags plan and check share."""
+    options = [
+        click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region."),
+        click.option("--api-url", help="API host root; overrides the region's."),
+        click.option("--token-url", help="OAuth token URL; overrides the region's."),
+        click.option(
+            "--client-id", help="The API client's id (the secret only from the environment)."
+        ),
+        click.option(
+            "--connect-timeout", type=_Seconds(300), help="Seconds to connect (default 10)."
+        ),
+        click.option(
+            "--read-timeout", type=_Seconds(3600), help="Longest silence of a server, seconds (60)."
+        ),
+        click.option(
+            "--timeout",
+            "run_timeout",
+            type=_Seconds(86400),
+            help="Seconds the whole run may take talking to Hyperproof, retries included (600; "
+            "HPCONFIG_TIMEOUT).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def connect(project: Any, connection: dict[str, Any]) -> Any:
+    """A client for the settings the flags, the environment and the config give."""
+    from hpconfig.remote import settings as settings_module
+    from hpconfig.remote.client import HyperproofClient
+
+    return HyperproofClient(settings_module.resolve(project.config, **connection))
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @_plan_options
 @_detailed_exitcode
 @_controls_option
-@click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region.")
-@click.option("--api-url", help="API host root; overrides the region's.")
-@click.option("--token-url", help="OAuth token URL; overrides the region's.")
-@click.option("--client-id", help="The API client's id (the secret only from the environment).")
-@click.option("--connect-timeout", type=_Seconds(300), help="Seconds to connect (default 10).")
+@connection_options
 @click.option(
-    "--read-timeout", type=_Seconds(3600), help="Longest silence of a server, seconds (60)."
+    "--check",
+    "with_check",
+    is_flag=True,
+    help="Also evaluate the check rules, from the same fetch, in the same report.",
 )
-@click.option(
-    "--timeout",
-    "run_timeout",
-    type=_Seconds(86400),
-    help="Seconds the whole run may take talking to Hyperproof, retries included (600; "
-    "HPCONFIG_TIMEOUT).",
-)
+@check_options
 @click.pass_obj
 def plan(
     obj: dict[str, Any],
@@ -154,37 +191,67 @@ def plan(
     paths: tuple[Path, ...],
     detailed_exitcode: bool,
     controls: tuple[str, ...],
-    region: str | None,
-    api_url: str | None,
-    token_url: str | None,
-    client_id: str | None,
-    connect_timeout: float | None,
-    read_timeout: float | None,
-    run_timeout: float | None,
+    with_check: bool,
+    baseline: Path | None,
     **report: Any,
 ) -> int:
     """Compare the manifests with Hyperproof and report the drift (read-only)."""
-    from hpconfig.remote import settings as settings_module
-
+    connection = {key: report.pop(key) for key in CONNECTION_KEYS}
+    if not with_check and (baseline is not None or report["write_baseline"] is not None):
+        raise UsageError("--baseline and --write-baseline go with --check")
     targets = report_targets(report)
     project = load_project(list(paths), obj["config_path"])
     note_inputs(project, github=report["output_format"] == "github")
     if project.problems:  # checked before any network call
         _refuse_invalid(project.problems, report["output_format"])
-    settings = settings_module.resolve(
-        project.config,
-        region=region,
-        api_url=api_url,
-        token_url=token_url,
-        client_id=client_id,
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        run_timeout=run_timeout,
+    if with_check:
+        require_rules(project)
+    accepted = read_baseline(baseline)
+    with connect(project, connection) as client:
+        only = _selection(controls, project.desired)
+        if not with_check:
+            result = _plan_with(client, project, only)
+            write_reports(result, report, targets)
+            return _exit_code(result, detailed_exitcode)
+        checked = _plan_and_check(client, project, only, accepted)
+    return _write_both(checked, report, targets, detailed_exitcode)
+
+
+def _plan_and_check(client: Any, project: Any, only: Any, accepted: Any) -> tuple[Any, Any]:
+    """One fetch, then the plan and the check of it."""
+    from hpconfig.remote.fetch import plan_from_live
+    from hpconfig.remote.organization import fetch_organization
+
+    rules = project.config.assertions.rules
+    message(
+        f"hpconfig: {plural(len(project.desired), 'control')} declared in "
+        f"{plural(len(project.files), 'file')}, {plural(len(rules), 'check rule')}; reading "
+        f"Hyperproof at {client.settings.api_url} ..."
     )
-    only = _selection(controls, project.desired)
-    result = _plan_with(settings, project, only)
-    write_reports(result, report, targets)
-    return _exit_code(result, detailed_exitcode)
+    organization = fetch_organization(client)
+    result = plan_from_live(organization.live, project.desired, project.config, only)
+    return result, check_report(project, organization, accepted)
+
+
+def _write_both(
+    checked: tuple[Any, Any], report: dict[str, Any], targets: Any, detailed_exitcode: bool
+) -> int:
+    from hpconfig.render.check_formats import PLAN_CHECK_FORMATS
+
+    write_reports(checked, report, targets, PLAN_CHECK_FORMATS, _both_summary)
+    write_baseline(targets, checked[1])
+    say_outcome(checked[1])
+    if checked[1].failing:  # not compliant outranks drift: the more serious finding wins
+        return ExitCode.ALARMS
+    return _exit_code(checked[0], detailed_exitcode)
+
+
+def _both_summary(checked: tuple[Any, Any], context: Any) -> str:
+    from hpconfig.render.markdown import STEP_SUMMARY_LIMIT, render_markdown
+
+    check = markdown_summary(checked[1], None)
+    limit = STEP_SUMMARY_LIMIT - len(check.encode("utf-8")) - 10
+    return render_markdown(checked[0], limit, context=context) + "\n" + check
 
 
 def _exit_code(result: Any, detailed_exitcode: bool) -> int:
@@ -202,6 +269,13 @@ def _exit_code(result: Any, detailed_exitcode: bool) -> int:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="The sandbox organization (default: examples/sandbox/org.json).",
 )
+@click.option(
+    "--check",
+    "with_check",
+    is_flag=True,
+    help="Also run the check rules of examples/ (as plan --check); exits 6 on alarms only "
+    "with --detailed-exitcode, as the demo's drift exits 2 only then.",
+)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_obj
 def demo(
@@ -210,10 +284,12 @@ def demo(
     detailed_exitcode: bool,
     controls: tuple[str, ...],
     seed: Path | None,
+    with_check: bool,
     paths: tuple[Path, ...],
     **report: Any,
 ) -> int:
     """Plan examples/ against the sandbox, through the real sign-in and HTTP code."""
+    from hpconfig.remote.client import HyperproofClient
     from hpconfig.remote.settings import Secret, Settings
     from hpconfig.sandbox import Sandbox, load_seed
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
@@ -232,6 +308,8 @@ def demo(
     note_inputs(project)
     if project.problems:
         _refuse_invalid(project.problems, report["output_format"])
+    if with_check:
+        require_rules(project)
     only = _selection(controls, project.desired)
     try:
         sandbox_runner = Sandbox(load_seed(seed))
@@ -248,9 +326,18 @@ def demo(
             client_id=sandbox.client_id,
             secret=Secret(sandbox.client_secret),
         )
-        result = _plan_with(settings, project, only)
+        with HyperproofClient(settings) as client:
+            if with_check:
+                checked = _plan_and_check(client, project, only, frozenset())
+            else:
+                result = _plan_with(client, project, only)
         sent = sandbox.requests()
-    write_reports(result, report, targets)
     calls = ", ".join(f"{entry['method']} {entry['path']}" for entry in sent)
-    message(f"hpconfig demo: the plan made {plural(len(sent), 'request')} ({calls}).")
+    made = f"hpconfig demo: the plan made {plural(len(sent), 'request')} ({calls})."
+    if with_check:
+        code = _write_both(checked, report, targets, detailed_exitcode)
+        message(made.replace("the plan made", "the plan and the check made"))
+        return code if detailed_exitcode else ExitCode.OK
+    write_reports(result, report, targets)
+    message(made)
     return _exit_code(result, detailed_exitcode)

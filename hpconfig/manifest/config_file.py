@@ -230,6 +230,10 @@ def load_config(
     manifests, manifest_problems = _manifest_paths(document, base)
     problems += manifest_problems
     problems += _url_problems(document)
+    from hpconfig.manifest.assertions_file import read_assertions
+
+    ruleset, rule_problems = read_assertions(document, base, today)
+    problems += rule_problems
     timeouts = data.get("timeouts", {})
     safety = data.get("safety", {})
     config = ProjectConfig(
@@ -244,5 +248,6 @@ def load_config(
         ignore=tuple(rules),
         max_change_percent=float(safety.get("maxChangePercent", 30.0)),
         min_controls=int(safety.get("minControls", 10)),
+        assertions=ruleset,
     )
     return config, problems

@@ -52,7 +52,18 @@ def make_plan(
     """The plan; with ``only``, of the controls whose identifier it accepts, on both sides."""
     if only is not None:
         desired = {key: control for key, control in desired.items() if only(key)}
-    live = fetch_live(client, desired)
+    return plan_from_live(fetch_live(client, desired), desired, config, only)
+
+
+def plan_from_live(
+    live: LiveSet,
+    desired: dict[str, Control],
+    config: ProjectConfig,
+    only: Callable[[str], bool] | None = None,
+) -> Plan:
+    """The plan of a live set already fetched (``plan --check`` fetches once for both)."""
+    if only is not None:
+        desired = {key: control for key, control in desired.items() if only(key)}
     controls, not_compared, problems = live.controls, live.not_compared, live.problems
     if only is not None:
         controls = {key: control for key, control in controls.items() if only(key)}
