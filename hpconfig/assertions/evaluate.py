@@ -153,8 +153,10 @@ def _judge(rule: Rule, subject: Subject, bound: Any, now: datetime) -> tuple[Sta
 
 
 def _kind(value: Any) -> str:
-    names = {str: "a string", int: "a number", float: "a number", list: "a list", dict: "a map"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)
+    kinds = ((str, "a string"), ((int, float), "a number"), (list, "a list"), (dict, "a map"))
+    if value is None:
+        return "null"
+    return next((name for kind, name in kinds if isinstance(value, kind)), "a value")
 
 
 def _waiver_for(waivers: tuple[Waiver, ...], rule: str, identifier: str) -> Waiver | None:

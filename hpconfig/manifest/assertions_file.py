@@ -12,6 +12,7 @@ ignore rules warn). It must not talk HTTP or evaluate rules (``assertions`` does
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,11 @@ def _rule_files(document: Document, base: Path) -> tuple[list[Path], list[Proble
     return files, problems
 
 
+def _touched(path: tuple[Any, ...], invalid: Collection[tuple[Any, ...]]) -> bool:
+    """True when the schema found a problem at ``path``, above it or anywhere inside it."""
+    return under(path, invalid) or any(place[: len(path)] == path for place in invalid)
+
+
 class _Reader:
     """Collects rules and waivers from several documents, with every problem."""
 
@@ -95,7 +101,7 @@ class _Reader:
         """The rules and waivers of ``data``; those the schema found invalid are left out (the
         schema's problems say why), so every other one is still checked in the same run."""
         for index, raw in enumerate(data.get("rules", ())):
-            if under([*prefix, "rules", index], invalid) or not isinstance(raw, dict):
+            if _touched((*prefix, "rules", index), invalid) or not isinstance(raw, dict):
                 continue
             if len(self.rules) >= MAX_RULES:
                 self.problems.append(
@@ -107,7 +113,7 @@ class _Reader:
                 self.rules.append(rule)
         for index, raw in enumerate(data.get("waivers", ())):
             path = [*prefix, "waivers", index]
-            if under(path, invalid) or not isinstance(raw, dict):
+            if _touched(tuple(path), invalid) or not isinstance(raw, dict):
                 continue
             waiver = self.waiver(document, path, raw)
             if waiver is not None:

@@ -115,7 +115,7 @@ def suggestion(word: str, choices: list[str]) -> str:
 def _explain_pattern(error: ValidationError) -> str | None:
     field = error.absolute_path[-1] if error.absolute_path else ""
     value = error.instance
-    if field == "duration":
+    if field in ("duration", "freshness.duration"):
         try:
             parse_duration(value)
         except DurationError as reason:
