@@ -147,3 +147,10 @@ def test_rule_files_outside_the_repository_are_refused(tmp_path: Path) -> None:
     (tmp_path / "outside.yaml").write_text("rules: []\n")
     project = load_project([repository], today=TODAY)
     assert any("leads outside the repository" in p.message for p in project.problems)
+
+
+def test_hpconfig_s_own_sarif_rule_ids_are_reserved(tmp_path: Path) -> None:
+    rules = "rules:\n  - id: HPC001\n    title: Clash\n    severity: error\n    assert: {ownerActive: true}\n"
+    project = load_project([_project(tmp_path, rules)], today=TODAY)
+    assert [p.path for p in project.problems] == ["$.rules[0].id"]
+    assert "hpconfig's own" in project.problems[0].message

@@ -60,8 +60,8 @@ class CheckReport:
         return counts
 
     def noteworthy(self) -> tuple[Result, ...]:
-        """What a person reads: every result but ok, failing ones first."""
-        kept = [result for result in self.results if result.status != Status.OK]
+        """What a person reads: every result but ok and skip (both counted), failing first."""
+        kept = [r for r in self.results if r.status not in (Status.OK, Status.SKIP)]
         return tuple(sorted(kept, key=lambda r: (not r.fails, r.sort_key())))
 
     def to_dict(self) -> dict[str, Any]:

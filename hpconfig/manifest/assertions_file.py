@@ -12,6 +12,7 @@ ignore rules warn). It must not talk HTTP or evaluate rules (``assertions`` does
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection
 from datetime import date
 from pathlib import Path
@@ -140,6 +141,15 @@ class _Reader:
                 self.problems.append(_problem(document, [*path, "message"], problem))
         first = self.seen.get(raw["id"])
         where = document.locate(path)
+        if re.fullmatch(r"HPC[0-9]+", raw["id"]):
+            self.problems.append(
+                _problem(
+                    document,
+                    [*path, "id"],
+                    f"{excerpt(raw['id'])}: ids HPC<number> are hpconfig's own (its plan's SARIF "
+                    "rules); choose another",
+                )
+            )
         if first is not None:
             self.problems.append(
                 _problem(

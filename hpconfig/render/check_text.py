@@ -30,6 +30,11 @@ def _plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (nouns or noun + 's')}"  # as cli.app.plural
 
 
+def mark(result: Result) -> str:
+    """✗ for what fails the run, ! for an alarm that does not (a warning or notice rule)."""
+    return "!" if result.outcome == "alarm" and not result.fails else SYMBOLS[result.outcome]
+
+
 def where(result: Result) -> str:
     """``file:line`` of the declaring manifest, or ``unmanaged, id ...``: always inert."""
     if result.source is not None:
@@ -102,8 +107,9 @@ def render_text(report: CheckReport, color: bool = False) -> str:
         head = f"{symbol} {inert(rule.id)}  {inert(rule.title)}  [{rule.severity}]"
         lines.append(_paint(head, colour, color) + f"  {_counts(per_rule.get(rule.id, {}))}")
         for result in shown:
-            mark = "!" if result.outcome == "alarm" and not result.fails else SYMBOLS[result.outcome]
-            lines.append(f"    {mark} {inert(result.identifier)}  ({where(result)})  {result.outcome}")
+            lines.append(
+                f"    {mark(result)} {inert(result.identifier)}  ({where(result)})  {result.outcome}"
+            )
             lines.append(f"        {inert(result.reason)}")
             waiver = _waiver_text(result)
             if waiver:
@@ -134,7 +140,7 @@ def _row(result: Result) -> str:
     if waiver:
         reason += " — " + prose(waiver).replace("|", "\\|")
     return (
-        f"| {SYMBOLS[result.outcome]} {result.outcome} | {code(result.rule, in_table=True)} | "
+        f"| {mark(result)} {result.outcome} | {code(result.rule, in_table=True)} | "
         f"{code(result.identifier, in_table=True)} | {place} | {reason} |"
     )
 
