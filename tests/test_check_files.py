@@ -29,6 +29,9 @@ controls:
     description: The first.
 """
 
+ONE_RULE = (
+    "rules:\n  - id: ID\n    title: T\n    severity: error\n    assert: {ownerActive: true}\n"
+)
 BROKEN = """\
 rules:
   - id: good
@@ -96,7 +99,7 @@ def _project(tmp_path: Path, rules: str) -> Path:
 
 
 def test_a_valid_rule_file_and_inline_rules_are_read(tmp_path: Path) -> None:
-    rules = "rules:\n  - id: owners\n    title: Owners\n    severity: error\n    assert: {ownerActive: true}\n"
+    rules = ONE_RULE.replace("ID", "owners")
     project = load_project([_project(tmp_path, rules)], today=TODAY)
     assert not project.problems
     assert [rule.id for rule in project.config.assertions.rules] == ["inline", "owners"]
@@ -128,7 +131,10 @@ def test_every_problem_of_a_rule_file_is_located_in_one_run(
 
 
 def test_validate_reports_rule_files_offline(tmp_path: Path, monkeypatch: object) -> None:
-    root = _project(tmp_path, "rules:\n  - id: x\n    title: T\n    severity: error\n    assert: {expression: 'control.'}\n")
+    root = _project(
+        tmp_path,
+        ONE_RULE.replace("ID", "x").replace("{ownerActive: true}", "{expression: 'control.'}"),
+    )
     result = CliRunner().invoke(cli, ["validate", str(root)], catch_exceptions=False)
     assert result.exit_code == 3
     assert "checks/rules.yaml:5:" in result.stdout and "does not compile" in result.stdout
@@ -150,7 +156,7 @@ def test_rule_files_outside_the_repository_are_refused(tmp_path: Path) -> None:
 
 
 def test_hpconfig_s_own_sarif_rule_ids_are_reserved(tmp_path: Path) -> None:
-    rules = "rules:\n  - id: HPC001\n    title: Clash\n    severity: error\n    assert: {ownerActive: true}\n"
+    rules = ONE_RULE.replace("ID", "HPC001")
     project = load_project([_project(tmp_path, rules)], today=TODAY)
     assert [p.path for p in project.problems] == ["$.rules[0].id"]
     assert "hpconfig's own" in project.problems[0].message

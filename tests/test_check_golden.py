@@ -27,8 +27,13 @@ from hpconfig.sandbox import Sandbox, load_seed
 from hpconfig.sandbox.seeds import EXAMPLE_SEED
 from tests.conftest import ROOT, TODAY
 from tests.helpers import settings_for
-from tests.test_golden import GOLDEN, PLANNED_AT, UPDATE, WORKSPACE
-from tests.test_golden import fixed_environment  # noqa: F401 - the fixture, shared
+from tests.test_golden import (
+    GOLDEN,
+    PLANNED_AT,
+    UPDATE,
+    WORKSPACE,
+    fixed_environment,  # noqa: F401 - the fixture, shared
+)
 
 CHECKED_AT = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 FILES = {
@@ -52,7 +57,8 @@ def _both(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, CheckReport]:
     project = load_project([Path("examples")], today=TODAY)
     assert not project.problems
     with Sandbox(load_seed(EXAMPLE_SEED), clock=lambda: CHECKED_AT) as sandbox:
-        with HyperproofClient(settings_for(sandbox)) as client:
+        client = HyperproofClient(settings_for(sandbox))
+        with client:
             organization = fetch_organization(client)
     plan = plan_from_live(organization.live, project.desired, project.config)
     return plan, check_report(project, organization)
@@ -82,9 +88,7 @@ def test_every_check_report_matches_its_golden_file(monkeypatch: pytest.MonkeyPa
         _compare(GOLDEN / "check" / file_name, text, stale)
         both = "".join(part for part, _ in PLAN_CHECK_FORMATS[name]((plan, report), options))
         _compare(GOLDEN / "check" / file_name.replace("check.", "plan-check."), both, stale)
-    colour = "".join(
-        part for part, _ in CHECK_FORMATS["text"](report, ReportOptions(color=True))
-    )
+    colour = "".join(part for part, _ in CHECK_FORMATS["text"](report, ReportOptions(color=True)))
     _compare(GOLDEN / "check" / "check.color.txt", colour, stale)
     assert not stale, "\n".join(f"{name}:\n{diff}" for name, diff in stale.items())
 

@@ -117,10 +117,25 @@ def test_evidence_fresh_reads_the_live_state_and_works_it_out_when_absent() -> N
     [
         ("alice@example.com", "activeUser", Status.OK, "'alice@example.com' is an active person"),
         ("", "", Status.ALARM, "the control has no owner"),
-        ("frank@example.com", "deactivatedUser", Status.ALARM, "'frank@example.com' is deactivated"),
+        (
+            "frank@example.com",
+            "deactivatedUser",
+            Status.ALARM,
+            "'frank@example.com' is deactivated",
+        ),
         ("", "serviceAccount", Status.ALARM, "its owner is a service account, not a person"),
-        ("c@example.com", "contact", Status.ALARM, "'c@example.com' is a contact, not an active user"),
-        ("gone@example.com", "", Status.ALARM, "'gone@example.com' is not a user of the organization"),
+        (
+            "c@example.com",
+            "contact",
+            Status.ALARM,
+            "'c@example.com' is a contact, not an active user",
+        ),
+        (
+            "gone@example.com",
+            "",
+            Status.ALARM,
+            "'gone@example.com' is not a user of the organization",
+        ),
     ],
 )
 def test_owner_is_an_active_person(owner: str, kind: str, status: Status, reason: str) -> None:
@@ -142,7 +157,9 @@ def test_selection_by_glob_domain_status_and_managed() -> None:
     report = run_check(chosen, records, {"SOC2-1": Location("m.yaml", 3, 5)}, NOW)
     assert [r.identifier for r in report.results] == ["SOC2-1"]
     assert report.results[0].source == Location("m.yaml", 3, 5)
-    managed = run_check(RuleSet((rule(required, managed=False),)), records, {"SOC2-1": Location("m.yaml", 3)}, NOW)
+    managed = run_check(
+        RuleSet((rule(required, managed=False),)), records, {"SOC2-1": Location("m.yaml", 3)}, NOW
+    )
     assert [r.identifier for r in managed.results] == ["ISO-1", "SOC2-3"]
     archived = run_check(RuleSet((rule(required, statuses=("archived",)),)), records, {}, NOW)
     assert [r.identifier for r in archived.results] == ["SOC2-2"]
@@ -156,7 +173,9 @@ def test_cel_expressions_on_both_implementations(backend: str) -> None:
     def expression(text: str) -> Assertion:
         return Assertion("expression", expression=cel.compile_expression(text, backend))
 
-    tested = expression('control.testingStatus == "effective" && control.freshness.duration <= 7776000')
+    tested = expression(
+        'control.testingStatus == "effective" && control.freshness.duration <= 7776000'
+    )
     assert one(tested, record(), backend)[0] == Status.OK
     assert one(tested, record(testingStatus="notTested"), backend) == (
         Status.ALARM,
@@ -170,7 +189,9 @@ def test_cel_expressions_on_both_implementations(backend: str) -> None:
     assert status == Status.ERROR
     when = cel.compile_expression('control.implementation == "completed"', backend)
     selected = RuleSet((rule(expression("false"), when=when),))
-    report = run_check(selected, [record("A"), record("B", implementation="notStarted")], {}, NOW, backend=backend)
+    report = run_check(
+        selected, [record("A"), record("B", implementation="notStarted")], {}, NOW, backend=backend
+    )
     assert [(r.identifier, r.status) for r in report.results] == [("A", Status.ALARM)]
 
 
@@ -240,8 +261,12 @@ def test_templates_take_field_names_only(template: str, problem: str) -> None:
 
 def test_a_template_puts_values_in_as_text_never_interpreted() -> None:
     message = "{identifier} ({freshness.duration}) owned by {owner}: {detail} {{literal}}"
-    hostile = record("::error::x", owner="{detail}\x1b[31m@team", freshness={"duration": 365 * 86400})
-    status, reason = one(Assertion("allowed", allowed=(("health", ("x",)),)), hostile, message=message)
+    hostile = record(
+        "::error::x", owner="{detail}\x1b[31m@team", freshness={"duration": 365 * 86400}
+    )
+    status, reason = one(
+        Assertion("allowed", allowed=(("health", ("x",)),)), hostile, message=message
+    )
     assert status == Status.ALARM
     assert reason == (
         "::error::x (365d) owned by {detail}\x1b[31m@team: health is 'healthy', not one of 'x' "
@@ -258,9 +283,15 @@ def _alarm_rule() -> RuleSet:
 
 @pytest.mark.parametrize(
     ("expires", "outcome", "fails"),
-    [(date(2027, 1, 31), "waived", False), (None, "waived", False), (date(2026, 11, 26), "alarm", True)],
+    [
+        (date(2027, 1, 31), "waived", False),
+        (None, "waived", False),
+        (date(2026, 11, 26), "alarm", True),
+    ],
 )
-def test_waivers_accept_alarms_until_they_expire(expires: date | None, outcome: str, fails: bool) -> None:
+def test_waivers_accept_alarms_until_they_expire(
+    expires: date | None, outcome: str, fails: bool
+) -> None:
     waiver = Waiver("r", ("C-*",), "accepted", "ciso@example.com", "GRC-1", expires)
     ruleset = RuleSet(_alarm_rule().rules, (waiver,))
     result = run_check(ruleset, [record(owner="")], {}, NOW).results[0]

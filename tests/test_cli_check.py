@@ -142,7 +142,9 @@ def test_baseline_new_unchanged_and_fixed(hpconfig_sandbox: Sandbox, tmp_path: P
     document["alarms"] = [a for a in document["alarms"] if a != dropped]
     document["alarms"].append({"rule": "owner-active", "identifier": "SOC2-CC6.1"})
     baseline.write_text(json.dumps(document))
-    later = run(hpconfig_sandbox, "check", str(EXAMPLES), "--baseline", str(baseline), "--format", "json")
+    later = run(
+        hpconfig_sandbox, "check", str(EXAMPLES), "--baseline", str(baseline), "--format", "json"
+    )
     assert later.exit_code == 6  # the alarm left out of the baseline is new
     report = json.loads(later.stdout)
     failing = [(r["rule"], r["identifier"]) for r in report["results"] if r["fails"]]
@@ -151,7 +153,9 @@ def test_baseline_new_unchanged_and_fixed(hpconfig_sandbox: Sandbox, tmp_path: P
     assert "1 baseline entry no longer alarm" in later.stderr
 
 
-def test_a_malformed_baseline_is_a_located_input_error(hpconfig_sandbox: Sandbox, tmp_path: Path) -> None:
+def test_a_malformed_baseline_is_a_located_input_error(
+    hpconfig_sandbox: Sandbox, tmp_path: Path
+) -> None:
     baseline = tmp_path / "baseline.json"
     baseline.write_text('{"kind": "hpconfig-check-baseline",\n "alarms": [}')
     result = run(hpconfig_sandbox, "check", str(EXAMPLES), "--baseline", str(baseline))
@@ -179,12 +183,20 @@ def test_write_baseline_goes_through_the_report_path_checks(
 def test_plan_check_is_one_fetch_and_one_report(hpconfig_sandbox: Sandbox, tmp_path: Path) -> None:
     hpconfig_sandbox.clear_requests()
     result = run(
-        hpconfig_sandbox, "plan", str(EXAMPLES), "--check", "--detailed-exitcode", "--out", str(tmp_path / "r.json")
+        hpconfig_sandbox,
+        "plan",
+        str(EXAMPLES),
+        "--check",
+        "--detailed-exitcode",
+        "--out",
+        str(tmp_path / "r.json"),
     )
     assert result.exit_code == 6  # alarms outrank drift (which alone would be 2)
     assert len(hpconfig_sandbox.requests()) == 4
     out = result.stdout
-    assert "Plan: 1 to create, 3 to update." in out and out.rstrip().splitlines()[-1].startswith("Check failed")
+    assert "Plan: 1 to create, 3 to update." in out and out.rstrip().splitlines()[-1].startswith(
+        "Check failed"
+    )
     document = json.loads((tmp_path / "r.json").read_text())
     jsonschema.Draft202012Validator(load_schema("plan")).validate(document)
     assert document["summary"]["update"] == 3 and document["check"]["summary"]["rules"] == 6
@@ -192,13 +204,17 @@ def test_plan_check_is_one_fetch_and_one_report(hpconfig_sandbox: Sandbox, tmp_p
     assert "check" not in json.loads(alone.stdout)  # without --check, the plan as it was
 
 
-def test_plan_takes_baseline_options_only_with_check(hpconfig_sandbox: Sandbox, tmp_path: Path) -> None:
+def test_plan_takes_baseline_options_only_with_check(
+    hpconfig_sandbox: Sandbox, tmp_path: Path
+) -> None:
     result = run(hpconfig_sandbox, "plan", str(EXAMPLES), "--baseline", str(tmp_path / "b.json"))
     assert result.exit_code == 64 and "go with --check" in result.stderr
 
 
 def test_check_without_rules_says_what_to_do(hpconfig_sandbox: Sandbox, tmp_path: Path) -> None:
-    helpers.write_tree(tmp_path, {"m.yaml": "controls:\n  - {identifier: A, name: n, description: d}\n"})
+    helpers.write_tree(
+        tmp_path, {"m.yaml": "controls:\n  - {identifier: A, name: n, description: d}\n"}
+    )
     result = run(hpconfig_sandbox, "check", str(tmp_path))
     assert result.exit_code == 3 and "no check rules" in result.stderr
 
@@ -209,7 +225,9 @@ def test_demo_shows_the_check_below_the_plan() -> None:
     assert "Plan: 1 to create, 3 to update." in result.stdout
     assert "Check failed" in result.stdout
     assert "the plan and the check made 4 requests" in result.stderr
-    detailed = CliRunner().invoke(cli, ["demo", "--check", "--detailed-exitcode"], catch_exceptions=False)
+    detailed = CliRunner().invoke(
+        cli, ["demo", "--check", "--detailed-exitcode"], catch_exceptions=False
+    )
     assert detailed.exit_code == 6
 
 
@@ -228,8 +246,12 @@ def hostile_sandbox(example_seed: dict[str, Any]) -> Any:
     template = seed["controls"][0]
     control = copy.deepcopy(template)
     control.update(
-        id="::error::id", controlIdentifier="::warning::" + HOSTILE[:40], name=HOSTILE,
-        domainName=HOSTILE, health=HOSTILE, testingStatus="notTested",
+        id="::error::id",
+        controlIdentifier="::warning::" + HOSTILE[:40],
+        name=HOSTILE,
+        domainName=HOSTILE,
+        health=HOSTILE,
+        testingStatus="notTested",
     )
     seed["controls"] = [control]
     with Sandbox(seed) as sandbox:

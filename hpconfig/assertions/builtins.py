@@ -61,8 +61,7 @@ def _limit(most: bool) -> Callable[[Assertion, dict[str, Any], datetime], Verdic
             return "skip", f"{', '.join(unknown)} not set"
         bound = "at most" if most else "at least"
         return "ok", ", ".join(
-            f"{name} {duration_text(field_value(record, name))}, {bound} "
-            f"{duration_text(limit)}"
+            f"{name} {duration_text(field_value(record, name))}, {bound} {duration_text(limit)}"
             for name, limit in assertion.limits
         )
 

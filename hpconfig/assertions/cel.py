@@ -178,35 +178,40 @@ def _compiled_backend() -> _Backend:
             raise CelEvaluationError(str(value.value()))
         return value.plain_value()
 
-    return _Backend(BACKEND_COMPILED, compile_, lambda record: env.Activation(dict(record)), evaluate)
+    return _Backend(
+        BACKEND_COMPILED, compile_, lambda record: env.Activation(dict(record)), evaluate
+    )
 
 
 @cache
 def _pure_backend() -> _Backend:
     import celpy
     from celpy import celtypes
+    from celpy.adapter import json_to_cel
+    from celpy.celparser import CELParseError
+    from celpy.evaluation import CELEvalError
 
     env = celpy.Environment()
 
     def compile_(text: str) -> Any:
         try:
             return env.program(env.compile(text))
-        except celpy.CELParseError as error:
+        except CELParseError as error:
             column = getattr(error, "column", 0) or 0
             first = str(error.args[0]).splitlines()[0] if error.args else "syntax error"
             raise CelSyntaxError(f"Syntax error: {first}", int(column)) from None
 
     def bind(record: Mapping[str, Any]) -> Any:
-        return {name: celpy.json_to_cel(value) for name, value in record.items()}
+        return {name: json_to_cel(value) for name, value in record.items()}
 
     def evaluate(program: Any, bound: Any) -> Any:
         try:
             value = program.evaluate(bound)
-        except celpy.CELEvalError as error:
+        except CELEvalError as error:
             raise CelEvaluationError(str(error.args[0]) if error.args else "error") from None
         except (RecursionError, ValueError, TypeError, ArithmeticError) as error:
             raise CelEvaluationError(f"{type(error).__name__}: {error}") from None
-        if isinstance(value, celpy.CELEvalError):
+        if isinstance(value, CELEvalError):
             raise CelEvaluationError(str(value.args[0]) if value.args else "error")
         if isinstance(value, celtypes.BoolType):
             return bool(value)

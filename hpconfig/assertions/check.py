@@ -36,7 +36,9 @@ def subjects(records: Sequence[dict[str, Any]], sources: Mapping[str, Location])
 
 
 def _unreadable(
-    ruleset: RuleSet, unreadable: Sequence[tuple[str, tuple[str, ...], str]], sources: Mapping[str, Location]
+    ruleset: RuleSet,
+    unreadable: Sequence[tuple[str, tuple[str, ...], str]],
+    sources: Mapping[str, Location],
 ) -> list[Result]:
     results = []
     for identifier, ids, detail in unreadable:

@@ -129,6 +129,9 @@ def baseline_entries(document: Any) -> tuple[frozenset[tuple[str, str]], str | N
             and isinstance(entry.get("rule"), str)
             and isinstance(entry.get("identifier"), str)
         ):
-            return frozenset(), f"alarms[{index}] must be an object with a string rule and identifier"
+            return (
+                frozenset(),
+                f"alarms[{index}] must be an object with a string rule and identifier",
+            )
         entries.add((entry["rule"], entry["identifier"]))
     return frozenset(entries), None

@@ -164,7 +164,9 @@ class _Reader:
             return None
         return Rule(raw["id"], raw["title"], raw["severity"], selection, assertion, template, where)
 
-    def selection(self, document: Document, path: list[Any], raw: dict[str, Any]) -> Selection | None:
+    def selection(
+        self, document: Document, path: list[Any], raw: dict[str, Any]
+    ) -> Selection | None:
         when = None
         if "when" in raw:
             when = self.expression(document, [*path, "when"], raw["when"])
@@ -178,8 +180,10 @@ class _Reader:
             when=when,
         )
 
-    def assertion(self, document: Document, path: list[Any], raw: dict[str, Any]) -> Assertion | None:
-        (kind, value), = raw.items()
+    def assertion(
+        self, document: Document, path: list[Any], raw: dict[str, Any]
+    ) -> Assertion | None:
+        ((kind, value),) = raw.items()
         if kind == "expression":
             expression = self.expression(document, [*path, kind], value)
             return None if expression is None else Assertion("expression", expression=expression)

@@ -38,7 +38,9 @@ class Organization:
 def fetch_organization(client: HyperproofClient) -> Organization:
     with paused_gc():
         answers = [*client.list_controls(), *client.list_controls(status=hp.STATUS_ARCHIVED)]
-        users = [user for user in client.list_users(include_deactivated=True) if isinstance(user, dict)]
+        users = [
+            user for user in client.list_users(include_deactivated=True) if isinstance(user, dict)
+        ]
         by_id = {
             answer["id"]: answer
             for answer in answers
@@ -79,7 +81,9 @@ class _Users:
 def record_of(control: Control, api: dict[str, Any], users: _Users) -> dict[str, Any]:
     values = control.values
     duration = values.get("freshness.duration")
-    as_of = parse_timestamp(api.get("freshAsOfDate") if isinstance(api.get("freshAsOfDate"), str) else None)
+    as_of = parse_timestamp(
+        api.get("freshAsOfDate") if isinstance(api.get("freshAsOfDate"), str) else None
+    )
     return {
         "identifier": control.identifier,
         "id": control.live_id or "",

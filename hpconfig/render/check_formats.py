@@ -29,7 +29,10 @@ def _github(log_text: str, annotations: list[Annotation]) -> list[Part]:
     commands = render_annotations(
         annotations, "the full report is in this step's log and in its JSON and SARIF reports"
     )
-    return [(part, "commands" if is_command else "text") for part, is_command in quarantine(log_text, commands)]
+    return [
+        (part, "commands" if is_command else "text")
+        for part, is_command in quarantine(log_text, commands)
+    ]
 
 
 CHECK_FORMATS: dict[str, Callable[[CheckReport, ReportOptions], list[Part]]] = {
@@ -66,7 +69,9 @@ def _markdown(both: Both, o: ReportOptions) -> list[Part]:
 
 def _github_both(both: Both, o: ReportOptions) -> list[Part]:
     plan, report = both
-    log_text = plan_text(plan, show_unmanaged=o.show_unmanaged) + "\n" + check_text.render_text(report)
+    log_text = (
+        plan_text(plan, show_unmanaged=o.show_unmanaged) + "\n" + check_text.render_text(report)
+    )
     failing = [a for a in check_machine.check_annotations(report) if a.level == "error"]
     others = [a for a in check_machine.check_annotations(report) if a.level != "error"]
     drift = [

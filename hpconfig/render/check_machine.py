@@ -40,8 +40,10 @@ def _rule_of(report: CheckReport, rule_id: str) -> Rule | None:
 def _annotation(report: CheckReport, result: Result) -> Annotation:
     rule = _rule_of(report, result.rule)
     where = result.source or (rule.source if rule else None)
-    level = "error" if result.fails else {"error": "error", "warning": "warning"}.get(
-        result.severity, "notice"
+    level = (
+        "error"
+        if result.fails
+        else {"error": "error", "warning": "warning"}.get(result.severity, "notice")
     )
     if not result.fails and result.status == Status.ALARM and result.severity == "error":
         level = "warning"  # accepted, yet worth seeing
@@ -95,14 +97,22 @@ def _result(
         "level": "error" if result.status == Status.ERROR else LEVELS[result.severity],
         "message": {"text": plain(f"{subject}: {result.reason}")},
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(result.rule, result.identifier)},
-        "properties": {"identifier": result.identifier, "id": result.live_id, "status": result.status.value},
+        "properties": {
+            "identifier": result.identifier,
+            "id": result.live_id,
+            "status": result.status.value,
+        },
         "baselineState": "unchanged" if result.baselined else "new",
     }
     if where is not None:
         document["locations"] = [_location(artifacts, where.file, where.line, where.column)]
     if result.source is None:
         document.setdefault("locations", [{}])[0]["logicalLocations"] = [
-            {"name": result.identifier, "kind": "object", "fullyQualifiedName": f"hyperproof/controls/{result.identifier}"}
+            {
+                "name": result.identifier,
+                "kind": "object",
+                "fullyQualifiedName": f"hyperproof/controls/{result.identifier}",
+            }
         ]
     if result.waiver is not None:
         justification = result.waiver.reason
@@ -126,7 +136,9 @@ def sarif_parts(
     return descriptors, results
 
 
-def sarif_document(report: CheckReport, root: Path | None = None, cwd: Path | None = None) -> dict[str, Any]:
+def sarif_document(
+    report: CheckReport, root: Path | None = None, cwd: Path | None = None
+) -> dict[str, Any]:
     from hpconfig import __version__
     from hpconfig.render.sarif import INFORMATION_URI, SARIF_SCHEMA, SRCROOT
 

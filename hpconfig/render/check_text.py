@@ -71,9 +71,7 @@ _COUNTED = {
 
 
 def _counts(counter: dict[str, int]) -> str:
-    parts = [
-        _plural(counter[name], *_COUNTED[name]) for name in _COUNTED if counter.get(name)
-    ]
+    parts = [_plural(counter[name], *_COUNTED[name]) for name in _COUNTED if counter.get(name)]
     return ", ".join(parts) or "no control selected"
 
 
@@ -107,18 +105,16 @@ def render_text(report: CheckReport, color: bool = False) -> str:
         head = f"{symbol} {inert(rule.id)}  {inert(rule.title)}  [{rule.severity}]"
         lines.append(_paint(head, colour, color) + f"  {_counts(per_rule.get(rule.id, {}))}")
         for result in shown:
-            lines.append(
-                f"    {mark(result)} {inert(result.identifier)}  ({where(result)})  {result.outcome}"
-            )
+            place = f"({where(result)})  {result.outcome}"
+            lines.append(f"    {mark(result)} {inert(result.identifier)}  {place}")
             lines.append(f"        {inert(result.reason)}")
             waiver = _waiver_text(result)
             if waiver:
                 lines.append(_paint(f"        {waiver}", "dim", color))
     if report.fixed:
         lines.append("")
-        lines.append(
-            f"No longer alarming, so the baseline can lose {_plural(len(report.fixed), 'entry', 'entries')}:"
-        )
+        entries = _plural(len(report.fixed), "entry", "entries")
+        lines.append(f"No longer alarming, so the baseline can lose {entries}:")
         lines += [f"  - {inert(e.rule)} {inert(e.identifier)}" for e in report.fixed]
     lines.append("")
     lines.append(_paint(summary_line(report), "bold", color))

@@ -22,9 +22,9 @@ from typing import Any
 
 from hpconfig import hyperproof as hp
 from hpconfig.sandbox.faults import FaultBook
+from hpconfig.sandbox.freshness import Clock, utc_now
 from hpconfig.sandbox.handler import ADMIN_PREFIX, Handler
 from hpconfig.sandbox.requestlog import DEFAULT_LOG_LIMIT, RequestLog
-from hpconfig.sandbox.freshness import Clock, utc_now
 from hpconfig.sandbox.state import Organization
 from hpconfig.sandbox.store import SEQ_KEY, StateStore
 from hpconfig.sandbox.wire import MAX_BODY
