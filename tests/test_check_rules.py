@@ -338,3 +338,10 @@ def test_baseline_new_unchanged_and_fixed() -> None:
 def test_a_malformed_baseline_is_named(document: Any) -> None:
     entries, problem = baseline_entries(document)
     assert not entries and problem
+
+
+def test_a_template_that_repeats_a_long_field_gives_a_bounded_reason() -> None:
+    message = "{description}" * 38
+    long = record(description="d" * 1000)
+    status, reason = one(Assertion("required", fields=("notes",)), long, message=message)
+    assert status == Status.ALARM and len(reason) == 2000 and reason.endswith("...")

@@ -124,6 +124,7 @@ def template_values(record: dict[str, Any], rule: Rule, detail: str) -> dict[str
 
 
 TEMPLATE_NAMES = (*RECORD_FIELDS, "rule", "title", "detail")
+MAX_REASON = 2000  # characters of one result's reason, whatever its template repeats
 
 
 def _judge(rule: Rule, subject: Subject, bound: Any, now: datetime) -> tuple[Status, str] | None:
@@ -206,6 +207,8 @@ def _result(
     if status == Status.ALARM:
         if rule.message is not None:
             reason = rule.message.render(template_values(subject.record, rule, detail))
+            if len(reason) > MAX_REASON:  # a template repeating a long field, on every control
+                reason = reason[: MAX_REASON - 3] + "..."
         found = _waiver_for(waivers, rule.id, subject.identifier)
         if found is not None and found.expired(today):
             expired = found

@@ -121,6 +121,40 @@ def check_options(function: Any) -> Any:
     )(function)
 
 
+def plan_and_check(client: Any, project: Any, only: Any, accepted: Any) -> tuple[Any, Any]:
+    """One fetch, then the plan and the check of it."""
+    from hpconfig.remote.fetch import plan_from_live
+    from hpconfig.remote.organization import fetch_organization
+
+    rules = project.config.assertions.rules
+    message(
+        f"hpconfig: {plural(len(project.desired), 'control')} declared in "
+        f"{plural(len(project.files), 'file')}, {plural(len(rules), 'check rule')}; reading "
+        f"Hyperproof at {client.settings.api_url} ..."
+    )
+    organization = fetch_organization(client)
+    result = plan_from_live(organization.live, project.desired, project.config, only)
+    return result, check_report(project, organization, accepted)
+
+
+def write_both(checked: tuple[Any, Any], report: dict[str, Any], targets: Any) -> bool:
+    """Every report of ``plan --check``; True when the check fails the run."""
+    from hpconfig.render.check_formats import PLAN_CHECK_FORMATS
+
+    write_reports(checked, report, targets, PLAN_CHECK_FORMATS, _both_summary)
+    write_baseline(targets, checked[1])
+    say_outcome(checked[1])
+    return bool(checked[1].failing)
+
+
+def _both_summary(checked: tuple[Any, Any], context: Any) -> str:
+    from hpconfig.render.markdown import STEP_SUMMARY_LIMIT, render_markdown
+
+    check = markdown_summary(checked[1], None)
+    limit = STEP_SUMMARY_LIMIT - len(check.encode("utf-8")) - 10
+    return render_markdown(checked[0], limit, context=context) + "\n" + check
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(

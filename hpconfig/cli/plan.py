@@ -14,12 +14,10 @@ from hpconfig.cli.app import cli, note_inputs, plural
 from hpconfig.cli.check import (
     CONNECTION_KEYS,
     check_options,
-    check_report,
-    markdown_summary,
+    plan_and_check,
     read_baseline,
     require_rules,
-    say_outcome,
-    write_baseline,
+    write_both,
 )
 from hpconfig.cli.output import message
 from hpconfig.cli.reports import write_reports
@@ -213,45 +211,10 @@ def plan(
             result = _plan_with(client, project, only)
             write_reports(result, report, targets)
             return _exit_code(result, detailed_exitcode)
-        checked = _plan_and_check(client, project, only, accepted)
-    return _write_both(checked, report, targets, detailed_exitcode)
-
-
-def _plan_and_check(client: Any, project: Any, only: Any, accepted: Any) -> tuple[Any, Any]:
-    """One fetch, then the plan and the check of it."""
-    from hpconfig.remote.fetch import plan_from_live
-    from hpconfig.remote.organization import fetch_organization
-
-    rules = project.config.assertions.rules
-    message(
-        f"hpconfig: {plural(len(project.desired), 'control')} declared in "
-        f"{plural(len(project.files), 'file')}, {plural(len(rules), 'check rule')}; reading "
-        f"Hyperproof at {client.settings.api_url} ..."
-    )
-    organization = fetch_organization(client)
-    result = plan_from_live(organization.live, project.desired, project.config, only)
-    return result, check_report(project, organization, accepted)
-
-
-def _write_both(
-    checked: tuple[Any, Any], report: dict[str, Any], targets: Any, detailed_exitcode: bool
-) -> int:
-    from hpconfig.render.check_formats import PLAN_CHECK_FORMATS
-
-    write_reports(checked, report, targets, PLAN_CHECK_FORMATS, _both_summary)
-    write_baseline(targets, checked[1])
-    say_outcome(checked[1])
-    if checked[1].failing:  # not compliant outranks drift: the more serious finding wins
+        checked = plan_and_check(client, project, only, accepted)
+    if write_both(checked, report, targets):  # not compliant outranks drift
         return ExitCode.ALARMS
     return _exit_code(checked[0], detailed_exitcode)
-
-
-def _both_summary(checked: tuple[Any, Any], context: Any) -> str:
-    from hpconfig.render.markdown import STEP_SUMMARY_LIMIT, render_markdown
-
-    check = markdown_summary(checked[1], None)
-    limit = STEP_SUMMARY_LIMIT - len(check.encode("utf-8")) - 10
-    return render_markdown(checked[0], limit, context=context) + "\n" + check
 
 
 def _exit_code(result: Any, detailed_exitcode: bool) -> int:
@@ -328,16 +291,18 @@ def demo(
         )
         with HyperproofClient(settings) as client:
             if with_check:
-                checked = _plan_and_check(client, project, only, frozenset())
+                checked = plan_and_check(client, project, only, frozenset())
             else:
                 result = _plan_with(client, project, only)
         sent = sandbox.requests()
     calls = ", ".join(f"{entry['method']} {entry['path']}" for entry in sent)
     made = f"hpconfig demo: the plan made {plural(len(sent), 'request')} ({calls})."
     if with_check:
-        code = _write_both(checked, report, targets, detailed_exitcode)
+        failing = write_both(checked, report, targets)
         message(made.replace("the plan made", "the plan and the check made"))
-        return code if detailed_exitcode else ExitCode.OK
+        if not detailed_exitcode:
+            return ExitCode.OK
+        return ExitCode.ALARMS if failing else _exit_code(checked[0], detailed_exitcode)
     write_reports(result, report, targets)
     message(made)
     return _exit_code(result, detailed_exitcode)
