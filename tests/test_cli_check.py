@@ -302,3 +302,13 @@ def test_hostile_strings_in_controls_and_rules_stay_inert(
         reason = next(r["reason"] for r in document["results"] if r["rule"] == "healthy")
         assert reason.startswith(HOSTILE)  # the value exactly, escaped only as JSON
         assert "{detail}" in reason  # a brace in data is never a placeholder
+
+
+def test_sarif_of_check_and_plan_check_is_what_code_scanning_accepts(
+    hpconfig_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from tests.test_sarif import _validate
+
+    for args in (["check"], ["plan", "--check"]):
+        result = run(hpconfig_sandbox, *args, str(EXAMPLES), "--format", "sarif")
+        _validate(json.loads(result.stdout), tmp_path)

@@ -68,6 +68,12 @@ def render_check_annotations(report: CheckReport) -> str:
     )
 
 
+def _markdown(text: str) -> str:
+    from hpconfig.render.markdown import prose
+
+    return prose(text)
+
+
 def _descriptor(rule: Rule) -> dict[str, Any]:
     help_text = (
         f"{rule.title}. An alarm of this rule means a control in Hyperproof does not meet it. "
@@ -78,7 +84,10 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
         "id": rule.id,
         "shortDescription": {"text": plain(rule.title)},
         "fullDescription": {"text": plain(rule.title)},
-        "help": {"text": plain(help_text)},
+        "help": {
+            "text": plain(help_text),
+            "markdown": "**hpconfig check.** " + _markdown(help_text),
+        },
         "helpUri": CHECK_HELP_URI,
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {"tags": ["compliance", "hpconfig-check"]},
