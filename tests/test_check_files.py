@@ -160,3 +160,27 @@ def test_hpconfig_s_own_sarif_rule_ids_are_reserved(tmp_path: Path) -> None:
     project = load_project([_project(tmp_path, rules)], today=TODAY)
     assert [p.path for p in project.problems] == ["$.rules[0].id"]
     assert "hpconfig's own" in project.problems[0].message
+
+
+def test_the_config_schema_embeds_the_rule_schema_unchanged() -> None:
+    from hpconfig.manifest.schema import load_schema
+
+    rules = load_schema("assertions")
+    config = load_schema("config")
+    assert config["$defs"] == rules["$defs"]
+    section = config["properties"]["assertions"]["properties"]
+    assert section["rules"] == rules["properties"]["rules"]
+    assert section["waivers"] == rules["properties"]["waivers"]
+    check = load_schema("check")
+    embedded = load_schema("plan")["properties"]["check"]
+    assert embedded["properties"] == check["properties"]
+    assert embedded["required"] == check["required"]
+
+
+def test_schema_command_prints_the_rule_and_report_schemas() -> None:
+    for name in ("assertions", "check"):
+        result = CliRunner().invoke(cli, ["schema", name], catch_exceptions=False)
+        assert (
+            result.exit_code == 0
+            and f'"$id": "https://hpconfig.dev/schemas/{name}' in result.stdout
+        )

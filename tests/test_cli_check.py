@@ -312,3 +312,31 @@ def test_sarif_of_check_and_plan_check_is_what_code_scanning_accepts(
     for args in (["check"], ["plan", "--check"]):
         result = run(hpconfig_sandbox, *args, str(EXAMPLES), "--format", "sarif")
         _validate(json.loads(result.stdout), tmp_path)
+
+
+def test_a_waiver_about_to_expire_warns_and_an_expired_one_alarms_again(
+    hpconfig_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    today = datetime.now(timezone.utc).date()  # the day hpconfig judges expiry by
+    soon = (today + timedelta(days=3)).isoformat()
+    past = (today - timedelta(days=2)).isoformat()
+    helpers.write_tree(
+        tmp_path,
+        {
+            "hpconfig.yaml": "manifests: [m.yaml]\nassertions:\n  rules:\n"
+            "    - {id: owners, title: Owners, severity: error, assert: {ownerActive: true}}\n"
+            "    - {id: fresh, title: Fresh, severity: error, assert: {evidenceFresh: true}}\n"
+            "  waivers:\n"
+            f"    - {{rule: owners, controls: [SOC2-CC9.9], reason: Successor named, expires: '{soon}'}}\n"
+            f"    - {{rule: fresh, controls: [SOC2-CC7.2], reason: Lapsed, expires: '{past}'}}\n",
+            "m.yaml": "controls:\n  - {identifier: SOC2-CC6.1, name: n, description: d}\n",
+        },
+    )
+    result = run(hpconfig_sandbox, "check", str(tmp_path))
+    assert result.exit_code == 6
+    assert f"this waiver expires in 3 days ({soon})" in result.stderr
+    assert f"this waiver expired on {past}" in result.stderr
+    assert "~ SOC2-CC9.9" in result.stdout and "waived until" in result.stdout
+    assert "✗ SOC2-CC7.2" in result.stdout and f"a waiver expired on {past}" in result.stdout
