@@ -329,7 +329,7 @@ def test_a_waiver_about_to_expire_warns_and_an_expired_one_alarms_again(
             "    - {id: owners, title: Owners, severity: error, assert: {ownerActive: true}}\n"
             "    - {id: fresh, title: Fresh, severity: error, assert: {evidenceFresh: true}}\n"
             "  waivers:\n"
-            f"    - {{rule: owners, controls: [SOC2-CC9.9], reason: Successor named, expires: '{soon}'}}\n"
+            f"    - {{rule: owners, controls: [SOC2-CC9.9], reason: Named, expires: '{soon}'}}\n"
             f"    - {{rule: fresh, controls: [SOC2-CC7.2], reason: Lapsed, expires: '{past}'}}\n",
             "m.yaml": "controls:\n  - {identifier: SOC2-CC6.1, name: n, description: d}\n",
         },
