@@ -345,3 +345,24 @@ def test_a_template_that_repeats_a_long_field_gives_a_bounded_reason() -> None:
     long = record(description="d" * 1000)
     status, reason = one(Assertion("required", fields=("notes",)), long, message=message)
     assert status == Status.ALARM and len(reason) == 2000 and reason.endswith("...")
+
+
+def test_a_rule_whose_cel_runs_too_long_in_all_is_stopped_not_waited_for() -> None:
+    from hpconfig.assertions.check import subjects
+    from hpconfig.assertions.evaluate import RULE_SECONDS, evaluate
+
+    slow = Assertion("expression", expression=cel.compile_expression("true"))
+    fast = Assertion("required", fields=("owner",))
+    ticks = iter(range(0, 10_000, int(RULE_SECONDS)))  # each CEL evaluation "takes" the budget
+
+    def clock() -> float:
+        return float(next(ticks))
+
+    ruleset = RuleSet((rule(slow, "slow"), rule(fast, "fast")))
+    found = evaluate(ruleset, subjects([record(f"C-{n}") for n in range(4)], {}), NOW, clock=clock)
+    slow_results = [(r.identifier, r.status) for r in found if r.rule == "slow"]
+    assert slow_results[:2] == [("C-0", Status.OK), ("C-1", Status.OK)]
+    assert [status for _, status in slow_results[2:]] == [Status.ERROR, Status.ERROR]
+    stopped = next(r for r in found if r.rule == "slow" and r.status == Status.ERROR)
+    assert "was stopped" in stopped.reason
+    assert all(r.status == Status.OK for r in found if r.rule == "fast")  # the others still run

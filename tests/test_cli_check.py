@@ -340,3 +340,10 @@ def test_a_waiver_about_to_expire_warns_and_an_expired_one_alarms_again(
     assert f"this waiver expired on {past}" in result.stderr
     assert "~ SOC2-CC9.9" in result.stdout and "waived until" in result.stdout
     assert "✗ SOC2-CC7.2" in result.stdout and f"a waiver expired on {past}" in result.stdout
+
+
+def test_plan_check_with_controls_checks_the_same_selection(hpconfig_sandbox: Sandbox) -> None:
+    args = ("plan", str(EXAMPLES), "--check", "--controls", "SOC2-CC6.*", "--format", "json")
+    document = json.loads(run(hpconfig_sandbox, *args).stdout)
+    identifiers = {r["identifier"] for r in document["check"]["results"]}
+    assert identifiers and all(i.startswith("SOC2-CC6.") for i in identifiers)

@@ -173,7 +173,10 @@ def _compiled_backend() -> _Backend:
             raise CelSyntaxError(*_compile_message(str(error))) from None
 
     def evaluate(program: Any, bound: Any) -> Any:
-        value = program.eval(bound)
+        try:
+            value = program.eval(bound)
+        except (RuntimeError, ValueError, TypeError, OverflowError) as error:
+            raise CelEvaluationError(f"{type(error).__name__}: {error}") from None
         if value.type() == cel.Type.ERROR:
             raise CelEvaluationError(str(value.value()))
         return value.plain_value()

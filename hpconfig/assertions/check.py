@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from hpconfig.assertions import cel
-from hpconfig.assertions.evaluate import Result, Status, Subject, evaluate
+from hpconfig.assertions.evaluate import Result, Status, Subject, evaluate, uses_cel
 from hpconfig.assertions.report import CheckReport, fixed_entries
 from hpconfig.assertions.rules import RuleSet
 from hpconfig.errors import Location
@@ -73,14 +73,10 @@ def run_check(
     results = evaluate(ruleset, subjects(records, sources), now, baseline, backend)
     results += _unreadable(ruleset, unreadable, sources)
     ordered = tuple(sorted(results, key=Result.sort_key))
-    uses_cel = any(
-        rule.assertion.expression is not None or rule.selection.when is not None
-        for rule in ruleset.rules
-    )
     return CheckReport(
         rules=ruleset.rules,
         results=ordered,
         controls=len(records) + len(unreadable),
         fixed=fixed_entries(baseline, ordered),
-        backend=(backend or cel.default_backend()) if uses_cel else "",
+        backend=(backend or cel.default_backend()) if any(map(uses_cel, ruleset.rules)) else "",
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -153,6 +155,17 @@ def _judge(rule: Rule, subject: Subject, bound: Any, now: datetime) -> tuple[Sta
     return Status(status), detail
 
 
+RULE_SECONDS = 10.0  # CEL time one rule may take over all controls
+_STOPPED = (
+    f"not evaluated: this rule's CEL took more than {RULE_SECONDS:g} s over the controls before "
+    "this one, and was stopped; make it cheaper"
+)
+
+
+def _selectable(rule: Rule, subject: Subject) -> bool:
+    return rule.selection.matches_fields(subject.record)
+
+
 def _kind(value: Any) -> str:
     kinds = ((str, "a string"), ((int, float), "a number"), (list, "a list"), (dict, "a map"))
     if value is None:
@@ -167,24 +180,38 @@ def _waiver_for(waivers: tuple[Waiver, ...], rule: str, identifier: str) -> Waiv
     return None
 
 
+def uses_cel(rule: Rule) -> bool:
+    return rule.assertion.expression is not None or rule.selection.when is not None
+
+
 def evaluate(
     ruleset: RuleSet,
     subjects: list[Subject],
     now: datetime,
     baseline: frozenset[tuple[str, str]] = frozenset(),
     backend: str | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> list[Result]:
-    """Every rule on every control it selects, sorted by rule and identifier."""
+    """Every rule on every control it selects, sorted by rule and identifier.
+
+    One evaluation is bounded by the expression's bounds; a whole rule by ``RULE_SECONDS`` of
+    CEL in all: past it, the rule's remaining controls are ``error`` results, so that no rule
+    from a pull request can hold a run for long, however it multiplies its costs."""
     today: date = now.date()
     results: list[Result] = []
-    needs_cel = any(
-        rule.assertion.expression is not None or rule.selection.when is not None
-        for rule in ruleset.rules
-    )
+    needs_cel = any(uses_cel(rule) for rule in ruleset.rules)
+    spent: dict[str, float] = {}
     for subject in subjects:
         bound = cel.bind(subject.record, backend) if needs_cel else None
         for rule in ruleset.rules:
-            verdict = _judge(rule, subject, bound, now)
+            if not uses_cel(rule):
+                verdict = _judge(rule, subject, bound, now)
+            elif spent.get(rule.id, 0.0) > RULE_SECONDS:
+                verdict = (Status.ERROR, _STOPPED) if _selectable(rule, subject) else None
+            else:
+                start = clock()
+                verdict = _judge(rule, subject, bound, now)
+                spent[rule.id] = spent.get(rule.id, 0.0) + clock() - start
             if verdict is None:
                 continue
             status, detail = verdict

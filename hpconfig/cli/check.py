@@ -47,9 +47,13 @@ def read_baseline(path: Path | None) -> frozenset[tuple[str, str]]:
 
 
 def check_report(
-    project: Any, organization: Any, baseline: frozenset[tuple[str, str]] = frozenset()
+    project: Any,
+    organization: Any,
+    baseline: frozenset[tuple[str, str]] = frozenset(),
+    only: Any = None,
 ) -> Any:
-    """The check of one fetched organization against the project's rules."""
+    """The check of one fetched organization against the project's rules; with ``only``
+    (``plan --check --controls``), of the controls whose identifier it accepts."""
     from hpconfig.assertions.check import run_check
     from hpconfig.remote.organization import check_records
 
@@ -61,10 +65,12 @@ def check_report(
     unreadable = [
         (identifier, item.ids, item.detail)
         for identifier, item in sorted(organization.live.not_compared.items())
+        if only is None or only(identifier)
     ]
+    records = [r for r in check_records(organization) if only is None or only(r["identifier"])]
     return run_check(
         project.config.assertions,
-        check_records(organization),
+        records,
         sources,
         datetime.now(timezone.utc),
         unreadable,
@@ -134,7 +140,7 @@ def plan_and_check(client: Any, project: Any, only: Any, accepted: Any) -> tuple
     )
     organization = fetch_organization(client)
     result = plan_from_live(organization.live, project.desired, project.config, only)
-    return result, check_report(project, organization, accepted)
+    return result, check_report(project, organization, accepted, only)
 
 
 def write_both(checked: tuple[Any, Any], report: dict[str, Any], targets: Any) -> bool:
