@@ -184,3 +184,12 @@ def test_schema_command_prints_the_rule_and_report_schemas() -> None:
             result.exit_code == 0
             and f'"$id": "https://hpconfig.dev/schemas/{name}' in result.stdout
         )
+
+
+def test_a_project_has_at_most_100_rules(tmp_path: Path) -> None:
+    many = "rules:\n" + "".join(
+        f"  - {{id: r{n}, title: T, severity: error, assert: {{ownerActive: true}}}}\n"
+        for n in range(101)
+    )
+    project = load_project([_project(tmp_path, many)], today=TODAY)
+    assert [p.message for p in project.problems] == ["more than 100 rules"]
