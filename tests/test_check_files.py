@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from hpconfig.cli import cli
 from hpconfig.manifest.project import load_project
-from tests.conftest import TODAY
+from tests.conftest import EXAMPLES, TODAY
 from tests.helpers import write_tree
 
 CONFIG = """\
@@ -193,3 +193,9 @@ def test_a_project_has_at_most_100_rules(tmp_path: Path) -> None:
     )
     project = load_project([_project(tmp_path, many)], today=TODAY)
     assert [p.message for p in project.problems] == ["more than 100 rules"]
+
+
+def test_validate_names_the_rules_it_checked() -> None:
+    result = CliRunner().invoke(cli, ["validate", str(EXAMPLES)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "hpconfig: 6 check rules and 1 waiver (CEL compiled)" in result.stderr
