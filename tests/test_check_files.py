@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from hpconfig.cli import cli
@@ -199,3 +200,16 @@ def test_validate_names_the_rules_it_checked() -> None:
     result = CliRunner().invoke(cli, ["validate", str(EXAMPLES)], catch_exceptions=False)
     assert result.exit_code == 0
     assert "hpconfig: 6 check rules and 1 waiver (CEL compiled)" in result.stderr
+
+
+def test_rule_files_are_bounded_in_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hpconfig.manifest.assertions_file as reader
+
+    monkeypatch.setattr(reader, "MAX_RULE_FILES_BYTES", 200)
+    _project(tmp_path, ONE_RULE.replace("ID", "a"))
+    (tmp_path / "checks" / "z.yaml").write_text(ONE_RULE.replace("ID", "z") + "#" * 200 + "\n")
+    project = load_project([tmp_path], today=TODAY)
+    assert [p.message for p in project.problems] == [
+        "not read: the rule files pass 200 bytes in all"
+    ]
+    assert [rule.id for rule in project.config.assertions.rules] == ["inline", "a"]

@@ -11,6 +11,7 @@ ignore rules warn). It must not talk HTTP or evaluate rules (``assertions`` does
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Collection
@@ -36,6 +37,7 @@ from hpconfig.manifest.document import Document, json_path, under
 from hpconfig.manifest.loader import YAML_SUFFIXES, display_name, load_file
 from hpconfig.untrusted import excerpt
 
+MAX_RULE_FILES_BYTES = 16 * 1024 * 1024  # all rule files of a run: 100 rules fit many times
 MAX_RULES = 100  # rules of one project: each runs on every control, and the results multiply
 
 
@@ -265,9 +267,21 @@ def read_assertions(config: Document, base: Path, today: date) -> tuple[RuleSet,
     files, problems = _rule_files(config, base)
     reader.problems += problems
     names = []
+    budget = MAX_RULE_FILES_BYTES
     for file in files:
         name = display_name(file)
         names.append(name)
+        with contextlib.suppress(OSError):  # an unreadable file: load_file says why
+            budget -= os.stat(file).st_size
+        if budget < 0:
+            reader.problems.append(
+                Problem(
+                    Location(name),
+                    "",
+                    f"not read: the rule files pass {MAX_RULE_FILES_BYTES:,} bytes in all",
+                )
+            )
+            continue
         document, load_problems = load_file(file, name)
         reader.problems += load_problems
         if document is None:
