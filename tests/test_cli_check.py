@@ -31,7 +31,7 @@ def hpconfig_sandbox_seed(example_seed: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(sandbox: Sandbox, *args: str, **env: str) -> Result:
-    environment = helpers.env_for(sandbox, CANARY, GITHUB_STEP_SUMMARY="", **env)
+    environment = helpers.env_for(sandbox, CANARY, **{"GITHUB_STEP_SUMMARY": "", **env})
     result = CliRunner().invoke(cli, list(args), env=environment, catch_exceptions=False)
     for text in (result.stdout, result.stderr):
         assert CANARY not in text and "Bearer ey" not in text
@@ -347,3 +347,12 @@ def test_plan_check_with_controls_checks_the_same_selection(hpconfig_sandbox: Sa
     document = json.loads(run(hpconfig_sandbox, *args).stdout)
     identifiers = {r["identifier"] for r in document["check"]["results"]}
     assert identifiers and all(i.startswith("SOC2-CC6.") for i in identifiers)
+
+
+def test_the_step_summary_gets_the_check(hpconfig_sandbox: Sandbox, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("")
+    run(hpconfig_sandbox, "check", str(EXAMPLES), GITHUB_STEP_SUMMARY=str(summary))
+    text = summary.read_text()
+    assert text.startswith("<!-- hpconfig-check -->\n### hpconfig check")
+    assert "| `owner-active` Every active control is owned by an active person | error |" in text
