@@ -356,3 +356,21 @@ def test_the_step_summary_gets_the_check(hpconfig_sandbox: Sandbox, tmp_path: Pa
     text = summary.read_text()
     assert text.startswith("<!-- hpconfig-check -->\n### hpconfig check")
     assert "| `owner-active` Every active control is owned by an active person | error |" in text
+
+
+def test_check_takes_the_connection_flags_of_plan(hpconfig_sandbox: Sandbox) -> None:
+    env = helpers.env_for(hpconfig_sandbox, CANARY, HYPERPROOF_API_URL="", HYPERPROOF_TOKEN_URL="")
+    args = [
+        "check",
+        str(EXAMPLES),
+        "--api-url",
+        hpconfig_sandbox.api_url,
+        "--token-url",
+        hpconfig_sandbox.token_url,
+        "--timeout",
+        "60",
+    ]
+    result = CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+    assert result.exit_code == 6, result.stderr
+    bad = CliRunner().invoke(cli, [*args, "--read-timeout", "nan"], env=env)
+    assert bad.exit_code == 64

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from hpconfig.cli.app import cli, note_inputs, plural
+from hpconfig.cli.connection import CONNECTION_KEYS, connect, connection_options
 from hpconfig.cli.output import message
 from hpconfig.cli.reports import write_reports
 from hpconfig.errors import ExitCode, InputError, InputProblem, Location, Problem
@@ -176,6 +177,7 @@ def _both_summary(checked: tuple[Any, Any], context: Any) -> str:
 @click.option("--markdown", metavar="FILE", help="Also write the Markdown report here.")
 @click.option("--color/--no-color", default=None, help="Colour the text report.")
 @check_options
+@connection_options
 @click.pass_obj
 def check(
     obj: dict[str, Any],
@@ -185,7 +187,6 @@ def check(
     **report: Any,
 ) -> int:
     """Evaluate the project's compliance rules on every live control (read-only)."""
-    from hpconfig.cli.plan import connect
     from hpconfig.manifest.project import load_project
     from hpconfig.remote.organization import fetch_organization
     from hpconfig.render.check_formats import CHECK_FORMATS
@@ -211,14 +212,3 @@ def check(
     write_baseline(targets, result)
     say_outcome(result)
     return ExitCode.ALARMS if result.failing else ExitCode.OK
-
-
-CONNECTION_KEYS = (
-    "region",
-    "api_url",
-    "token_url",
-    "client_id",
-    "connect_timeout",
-    "read_timeout",
-    "run_timeout",
-)

@@ -9,41 +9,21 @@ from typing import Any
 
 import click
 
-from hpconfig import hyperproof as hp
 from hpconfig.cli.app import cli, note_inputs, plural
 from hpconfig.cli.check import (
-    CONNECTION_KEYS,
     check_options,
     plan_and_check,
     read_baseline,
     require_rules,
     write_both,
 )
+from hpconfig.cli.connection import CONNECTION_KEYS, connect, connection_options
 from hpconfig.cli.output import message
 from hpconfig.cli.reports import write_reports
 from hpconfig.errors import ExitCode, InputError, InputProblem, UsageError
 from hpconfig.files import report_targets
 from hpconfig.manifest.project import load_project
 from hpconfig.render.formats import PLAN_FORMATS
-
-
-class _Seconds(click.ParamType):  # type: ignore[type-arg]  # generic since click 8.3 only
-    """Seconds above 0 and at most ``maximum``: ``inf``, ``nan`` and huge values are usage
-    errors (click's FloatRange lets NaN through)."""
-
-    name = "seconds"
-
-    def __init__(self, maximum: float) -> None:
-        self.maximum = maximum
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> float:
-        from hpconfig.errors import SettingsError
-        from hpconfig.remote.settings import parse_seconds
-
-        try:
-            return parse_seconds(value, "the value", self.maximum)
-        except SettingsError as error:
-            self.fail(str(error).removeprefix("the value "), param, ctx)
 
 
 def _refuse_invalid(problems: list[Any], output_format: str) -> None:
@@ -131,42 +111,6 @@ _controls_option = click.option(
     metavar="GLOB",
     help="Plan only the controls whose identifier matches (repeat, or separate with commas).",
 )
-
-
-def connection_options(function: Any) -> Any:
-    """Where and how to reach Hyperproof: the flags plan and check share."""
-    options = [
-        click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region."),
-        click.option("--api-url", help="API host root; overrides the region's."),
-        click.option("--token-url", help="OAuth token URL; overrides the region's."),
-        click.option(
-            "--client-id", help="The API client's id (the secret only from the environment)."
-        ),
-        click.option(
-            "--connect-timeout", type=_Seconds(300), help="Seconds to connect (default 10)."
-        ),
-        click.option(
-            "--read-timeout", type=_Seconds(3600), help="Longest silence of a server, seconds (60)."
-        ),
-        click.option(
-            "--timeout",
-            "run_timeout",
-            type=_Seconds(86400),
-            help="Seconds the whole run may take talking to Hyperproof, retries included (600; "
-            "HPCONFIG_TIMEOUT).",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
-
-
-def connect(project: Any, connection: dict[str, Any]) -> Any:
-    """A client for the settings the flags, the environment and the config give."""
-    from hpconfig.remote import settings as settings_module
-    from hpconfig.remote.client import HyperproofClient
-
-    return HyperproofClient(settings_module.resolve(project.config, **connection))
 
 
 @cli.command()
