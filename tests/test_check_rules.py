@@ -366,3 +366,17 @@ def test_a_rule_whose_cel_runs_too_long_in_all_is_stopped_not_waited_for() -> No
     stopped = next(r for r in found if r.rule == "slow" and r.status == Status.ERROR)
     assert "was stopped" in stopped.reason
     assert all(r.status == Status.OK for r in found if r.rule == "fast")  # the others still run
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_bad_pattern_is_an_error_result_and_nothing_is_written_past_the_output_path(
+    backend: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    matches = Assertion(
+        "expression",
+        expression=cel.compile_expression("control.name.matches(control.notes)", backend),
+    )
+    status, _ = one(matches, record(notes="[\n::error::pwned"), backend)
+    assert status == Status.ERROR
+    captured = capfd.readouterr()  # the file descriptors, where a C library would write
+    assert "pwned" not in captured.err and "pwned" not in captured.out

@@ -195,10 +195,11 @@ def _pure_backend() -> _Backend:
     from celpy.evaluation import CELEvalError
 
     env = celpy.Environment()
+    functions = {"matches": _quiet_matches()}
 
     def compile_(text: str) -> Any:
         try:
-            return env.program(env.compile(text))
+            return env.program(env.compile(text), functions=functions)
         except CELParseError as error:
             column = getattr(error, "column", 0) or 0
             first = str(error.args[0]).splitlines()[0] if error.args else "syntax error"
@@ -221,6 +222,28 @@ def _pure_backend() -> _Backend:
         return value
 
     return _Backend(BACKEND_PURE, compile_, bind, evaluate)
+
+
+def _quiet_matches() -> Callable[[Any, Any], Any]:
+    """celpy's ``matches`` with RE2 told not to log: by default it writes a pattern that does
+    not compile to the process's stderr, past hpconfig's output path, and a pattern comes from
+    a pull request or from Hyperproof's data."""
+    import re2
+    from celpy import celtypes
+    from celpy.evaluation import CELEvalError
+
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = 8 << 20  # bytes of one compiled pattern; RE2's default, said here
+
+    def matches(text: Any, pattern: Any) -> Any:
+        try:
+            found = re2.compile(str(pattern), options).search(str(text))
+        except re2.error as error:
+            return CELEvalError("match error", error.__class__, error.args)
+        return celtypes.BoolType(found is not None)
+
+    return matches
 
 
 _BACKENDS = {BACKEND_COMPILED: _compiled_backend, BACKEND_PURE: _pure_backend}
