@@ -380,3 +380,15 @@ def test_a_bad_pattern_is_an_error_result_and_nothing_is_written_past_the_output
     assert status == Status.ERROR
     captured = capfd.readouterr()  # the file descriptors, where a C library would write
     assert "pwned" not in captured.err and "pwned" not in captured.out
+
+
+def test_sarif_keeps_within_code_scanning_s_cap_and_says_what_it_left_out() -> None:
+    from hpconfig.render.check_machine import cap_results, sarif_document
+
+    report = run_check(_alarm_rule(), [record(f"C-{n}", owner="") for n in range(5)], {}, NOW)
+    run_ = sarif_document(report)["runs"][0]
+    assert len(run_["results"]) == 5 and "invocations" not in run_
+    cap_results(run_, limit=3)
+    assert len(run_["results"]) == 3
+    notice = run_["invocations"][0]["toolExecutionNotifications"][0]
+    assert notice["message"]["text"].startswith("2 of 5 results were left out")

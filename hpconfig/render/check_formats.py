@@ -89,6 +89,7 @@ def _sarif(both: Both, o: ReportOptions) -> list[Part]:
     descriptors, results = check_machine.sarif_parts(report, _Artifacts(o.root, o.cwd), len(rules))
     run["tool"]["driver"]["rules"] = rules + descriptors
     run["results"] = run["results"] + results
+    check_machine.cap_results(run)
     return [(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "json")]
 
 

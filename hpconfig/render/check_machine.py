@@ -162,11 +162,31 @@ def sarif_document(
             }
         },
         "columnKind": "unicodeCodePoints",
-        "results": results[:MAX_RESULTS],
+        "results": results,
     }
     if root is not None:
         run["originalUriBaseIds"] = {SRCROOT: {"uri": root.as_uri().rstrip("/") + "/"}}
+    cap_results(run)
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def cap_results(run: dict[str, Any], limit: int = MAX_RESULTS) -> None:
+    """At most ``limit`` results (code scanning rejects more), failing ones first as they come,
+    and a notification that says how many were left out."""
+    results = run["results"]
+    if len(results) <= limit:
+        return
+    run["results"] = results[:limit]
+    notification = {
+        "level": "warning",
+        "descriptor": {"id": "HPC901"},
+        "message": {
+            "text": f"{len(results) - limit} of {len(results)} results were left out: code "
+            f"scanning accepts at most {limit} a run. The JSON report has every result."
+        },
+    }
+    invocations = run.setdefault("invocations", [{"executionSuccessful": True}])
+    invocations[0].setdefault("toolExecutionNotifications", []).append(notification)
 
 
 def render_sarif(report: CheckReport, root: Path | None = None, cwd: Path | None = None) -> str:
