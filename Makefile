@@ -51,7 +51,7 @@ $(MULTITOOL): | $(RUNTIME)
 	@touch $(MULTITOOL)
 
 demo: $(RUNTIME)
-	$(BIN)/hpconfig demo
+	$(BIN)/hpconfig demo --check
 
 test: $(TOOLS) $(MULTITOOL)
 	$(BIN)/python -m pytest -q
@@ -66,6 +66,7 @@ bench: $(TOOLS)
 	$(BIN)/python benchmarks/validate_bench.py
 	$(BIN)/python benchmarks/sandbox_bench.py
 	$(BIN)/python benchmarks/plan_bench.py
+	$(BIN)/python benchmarks/check_bench.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -45,6 +45,7 @@ class ExitCode(enum.IntEnum):
     INVALID_INPUT = 3
     REMOTE = 4
     UNSAFE = 5
+    ALARMS = 6  # check found alarms (or results in error) that are not waived or in the baseline
     USAGE = 64
     OUTPUT = 74  # standard output could not be written (EX_IOERR, as 64 is EX_USAGE)
 

@@ -163,7 +163,7 @@ def report_target(option: str, text: str) -> ReportTarget:
     raise refuse(f"{what}; give the path of a file")
 
 
-REPORT_OPTIONS = ("out", "sarif", "markdown")
+REPORT_OPTIONS = ("out", "sarif", "markdown", "write_baseline")
 
 
 def report_targets(report: Mapping[str, Any]) -> dict[str, ReportTarget]:
@@ -171,8 +171,8 @@ def report_targets(report: Mapping[str, Any]) -> dict[str, ReportTarget]:
     error (64), a path that cannot take a report an input error (3)."""
     targets: dict[str, ReportTarget] = {}
     for name in REPORT_OPTIONS:
-        if report[name] is not None:
-            targets[name] = report_target(f"--{name}", report[name])
+        if report.get(name) is not None:
+            targets[name] = report_target(f"--{name.replace('_', '-')}", report[name])
     # The --format report always goes to standard output, so a report option naming it (or the
     # file stdout is redirected to) would interleave two documents into one invalid stream.
     seen: dict[tuple[object, ...], str] = {("stream", "stdout"): "format"}

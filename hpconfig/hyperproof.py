@@ -77,6 +77,7 @@ CREATE_DUPLICATE_STATUS = 409
 CREATE_SUCCESS_STATUS = 201
 
 # --- Users (§4) ---------------------------------------------------------------------------
+ACTIVE_USER_TYPE = "activeUser"  # [doc] the one type that is an active person
 SERVICE_ACCOUNT_TYPES = ("serviceAccount", "syncServiceAccount")  # [doc] can never own a control
 DEACTIVATED_TYPES = (
     "deactivatedUser",

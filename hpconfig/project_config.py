@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from hpconfig.assertions.rules import RuleSet
 from hpconfig.errors import Location
 from hpconfig.safety import SafetyLimits
 
@@ -69,6 +70,7 @@ class ProjectConfig:
     max_archives: int | None = 5
     max_creates: int | None = None
     allow_archive: tuple[str, ...] = ()
+    assertions: RuleSet = RuleSet()  # the rules of `hpconfig check`, from `assertions`
 
     @property
     def limits(self) -> SafetyLimits:

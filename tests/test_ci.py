@@ -252,6 +252,7 @@ def _step_env(sandbox: Sandbox, workspace: Path) -> dict[str, str]:
         "GITHUB_OUTPUT": str(workspace / "output"),
         "GITHUB_STEP_SUMMARY": str(workspace / "summary"),
         "EXITCODE": "2",
+        "CHECK": "false",
         **env_for(sandbox),
     }
 
@@ -277,6 +278,21 @@ def test_the_reusable_workflow_scripts_against_the_sandbox(
     assert gate.returncode == 1
     assert gate.stdout.startswith("::error title=hpconfig::Hyperproof differs")
     assert hpconfig_sandbox.client_secret not in planned.stdout + planned.stderr
+
+
+def test_the_reusable_workflow_with_check_keeps_reports_and_gates_on_alarms(
+    hpconfig_sandbox: Sandbox, workspace: Path
+) -> None:
+    steps = _steps()
+    env = {**_step_env(hpconfig_sandbox, workspace), "CHECK": "true"}
+    planned = _run_step(steps["plan"], env, workspace)
+    assert planned.returncode == 0, planned.stdout + planned.stderr  # the reports come first
+    assert (workspace / "output").read_text() == "exitcode=6\n"
+    assert "title=Check owner-active" in planned.stdout
+    assert json.loads((workspace / "plan.json").read_text())["check"]["summary"]["failing"] > 0
+    assert "### hpconfig check" in (workspace / "plan.md").read_text()
+    gate = _run_step(steps["alarms-gate"], env, workspace)
+    assert gate.returncode == 1 and "found alarms" in gate.stdout
 
 
 def test_a_failed_plan_fails_the_step_before_any_report(

@@ -46,6 +46,15 @@ CORE = (
     "hpconfig.apply.gate",
     "hpconfig.apply.outcome",
     "hpconfig.apply.stale",
+    "hpconfig.assertions.rules",
+    "hpconfig.assertions.cel",
+    "hpconfig.assertions.builtins",
+    "hpconfig.assertions.evaluate",
+    "hpconfig.assertions.check",
+    "hpconfig.assertions.report",
+    "hpconfig.render.check_text",
+    "hpconfig.render.check_machine",
+    "hpconfig.render.check_formats",
 )
 REMOTE = (
     "hpconfig.remote.settings",
@@ -54,6 +63,7 @@ REMOTE = (
     "hpconfig.remote.live",
     "hpconfig.remote.fetch",
     "hpconfig.remote.writes",
+    "hpconfig.remote.organization",
 )
 
 
@@ -77,3 +87,10 @@ def test_the_manifest_wing_never_loads_requests() -> None:
     loaded = loaded_after("import hpconfig.manifest.project, hpconfig.manifest.config_file")
     assert "yaml" in loaded
     assert not _of(loaded, "requests", "urllib3", "hpconfig.remote")
+
+
+def test_the_check_loads_a_cel_library_only_when_an_expression_is_compiled() -> None:
+    loaded = loaded_after(
+        "import hpconfig.assertions.check, hpconfig.manifest.assertions_file, hpconfig.cli.check"
+    )
+    assert not _of(loaded, "cel_expr_python", "celpy", "yaml.cyaml") - {"yaml.cyaml"}

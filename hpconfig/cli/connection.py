@@ -1,5 +1,7 @@
-"""The options and values every command that talks to Hyperproof shares: where and how to
-connect (``connection_options``), and what a saved plan records of its run (``plan_context``)."""
+"""How a command reaches Hyperproof: the connection flags ``plan``, ``apply`` and ``check``
+share (``connection_options``), the client they give (``connect``), and what a saved plan records
+of its run (``plan_context``). The settings themselves (flags over environment over config) are
+``remote.settings``'s."""
 
 from __future__ import annotations
 
@@ -9,6 +11,17 @@ from typing import Any
 import click
 
 from hpconfig import hyperproof as hp
+
+# The keyword names of the flags below, as click passes them to a command.
+CONNECTION_KEYS = (
+    "region",
+    "api_url",
+    "token_url",
+    "client_id",
+    "connect_timeout",
+    "read_timeout",
+    "run_timeout",
+)
 
 
 class _Seconds(click.ParamType):  # type: ignore[type-arg]  # generic since click 8.3 only
@@ -31,7 +44,7 @@ class _Seconds(click.ParamType):  # type: ignore[type-arg]  # generic since clic
 
 
 def connection_options(function: Any) -> Any:
-    """Where and how to connect: the options of every command that talks to Hyperproof."""
+    """Where and how to reach Hyperproof: the options of every command that talks to it."""
     options = [
         click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region."),
         click.option("--api-url", help="API host root; overrides the region's."),
@@ -76,3 +89,11 @@ def plan_context(
         paths=tuple(str(path) for path in paths),
         controls=globs,
     )
+
+
+def connect(project: Any, connection: dict[str, Any]) -> Any:
+    """A client for the settings the flags, the environment and the config give."""
+    from hpconfig.remote import settings as settings_module
+    from hpconfig.remote.client import HyperproofClient
+
+    return HyperproofClient(settings_module.resolve(project.config, **connection))

@@ -11,10 +11,17 @@ from typing import Any
 import click
 
 from hpconfig.cli.app import cli, note_inputs, plural
-from hpconfig.cli.connection import connection_options, plan_context
+from hpconfig.cli.check import (
+    check_options,
+    plan_and_check,
+    read_baseline,
+    require_rules,
+    write_both,
+)
+from hpconfig.cli.connection import CONNECTION_KEYS, connect, connection_options, plan_context
 from hpconfig.cli.output import message
 from hpconfig.cli.reports import write_reports
-from hpconfig.errors import ExitCode, InputError, InputProblem
+from hpconfig.errors import ExitCode, InputError, InputProblem, UsageError
 from hpconfig.files import report_targets
 from hpconfig.manifest.project import load_project
 from hpconfig.render.formats import PLAN_FORMATS
@@ -39,18 +46,16 @@ def _selection(patterns: tuple[str, ...], declared: Any) -> Callable[[str], bool
     return lambda identifier: any(fnmatch.fnmatchcase(identifier, g) for g in globs)
 
 
-def _plan_with(settings: Any, project: Any, only: Callable[[str], bool] | None = None) -> Any:
-    from hpconfig.remote.client import HyperproofClient
+def _plan_with(client: Any, project: Any, only: Callable[[str], bool] | None = None) -> Any:
     from hpconfig.remote.fetch import make_plan
 
     declared = [key for key in project.desired if only is None or only(key)]
     of = "" if only is None else f" (of {len(project.desired)})"
     message(
         f"hpconfig: {plural(len(declared), 'control')}{of} declared in "
-        f"{plural(len(project.files), 'file')}; reading Hyperproof at {settings.api_url} ..."
+        f"{plural(len(project.files), 'file')}; reading Hyperproof at {client.settings.api_url} ..."
     )
-    with HyperproofClient(settings) as client:
-        return make_plan(client, project.desired, project.config, only)
+    return make_plan(client, project.desired, project.config, only)
 
 
 def _plan_options(function: Any) -> Any:
@@ -115,6 +120,13 @@ _controls_option = click.option(
 @_detailed_exitcode
 @_controls_option
 @connection_options
+@click.option(
+    "--check",
+    "with_check",
+    is_flag=True,
+    help="Also evaluate the check rules, from the same fetch, in the same report.",
+)
+@check_options
 @click.pass_obj
 def plan(
     obj: dict[str, Any],
@@ -122,47 +134,45 @@ def plan(
     paths: tuple[Path, ...],
     detailed_exitcode: bool,
     controls: tuple[str, ...],
-    region: str | None,
-    api_url: str | None,
-    token_url: str | None,
-    client_id: str | None,
-    connect_timeout: float | None,
-    read_timeout: float | None,
-    run_timeout: float | None,
+    with_check: bool,
+    baseline: Path | None,
     **report: Any,
 ) -> int:
     """Compare the manifests with Hyperproof and report the drift (read-only)."""
-    from hpconfig.remote import settings as settings_module
+    from hpconfig.render.check_formats import both_sha256
+    from hpconfig.render.json import plan_sha256
 
+    connection = {key: report.pop(key) for key in CONNECTION_KEYS}
+    if not with_check and (baseline is not None or report["write_baseline"] is not None):
+        raise UsageError("--baseline and --write-baseline go with --check")
     targets = report_targets(report)
     project = load_project(list(paths), obj["config_path"])
     note_inputs(project, github=report["output_format"] == "github")
     if project.problems:  # checked before any network call
         _refuse_invalid(project.problems, report["output_format"])
-    settings = settings_module.resolve(
-        project.config,
-        region=region,
-        api_url=api_url,
-        token_url=token_url,
-        client_id=client_id,
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        run_timeout=run_timeout,
-    )
-    only = _selection(controls, project.desired)
-    result = _plan_with(settings, project, only)
-    context = plan_context(project, settings, only, paths, controls)
-    result = dataclasses.replace(result, context=context)
-    write_reports(result, report, targets)
-    _say_digest(result, report.get("out"))
-    _warn_problems(result)
-    return _exit_code(result, detailed_exitcode)
+    if with_check:
+        require_rules(project)
+    accepted = read_baseline(baseline)
+    with connect(project, connection) as client:
+        only = _selection(controls, project.desired)
+        context = plan_context(project, client.settings, only, paths, controls)
+        if not with_check:
+            result = dataclasses.replace(_plan_with(client, project, only), context=context)
+            write_reports(result, report, targets)
+            _say_digest(plan_sha256(result), report.get("out"))
+            _warn_problems(result)
+            return _exit_code(result, detailed_exitcode)
+        result, check = plan_and_check(client, project, only, accepted)
+        checked = (dataclasses.replace(result, context=context), check)
+    failing = write_both(checked, report, targets)
+    _say_digest(both_sha256(checked), report.get("out"))
+    _warn_problems(checked[0])
+    if failing:  # not compliant outranks drift
+        return ExitCode.ALARMS
+    return _exit_code(checked[0], detailed_exitcode)
 
 
-def _say_digest(result: Any, out: str | None) -> None:
-    from hpconfig.render.json import plan_sha256
-
-    digest = plan_sha256(result)
+def _say_digest(digest: str, out: str | None) -> None:
     if out and out != "-":
         message(
             f"hpconfig: plan saved to {out} (sha256 {digest}); apply exactly this plan with "
@@ -214,6 +224,13 @@ def _exit_code(result: Any, detailed_exitcode: bool) -> int:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="The sandbox organization (default: examples/sandbox/org.json).",
 )
+@click.option(
+    "--check",
+    "with_check",
+    is_flag=True,
+    help="Also run the check rules of examples/ (as plan --check); exits 6 on alarms only "
+    "with --detailed-exitcode, as the demo's drift exits 2 only then.",
+)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_obj
 def demo(
@@ -222,10 +239,12 @@ def demo(
     detailed_exitcode: bool,
     controls: tuple[str, ...],
     seed: Path | None,
+    with_check: bool,
     paths: tuple[Path, ...],
     **report: Any,
 ) -> int:
     """Plan examples/ against the sandbox, through the real sign-in and HTTP code."""
+    from hpconfig.remote.client import HyperproofClient
     from hpconfig.remote.settings import Secret, Settings
     from hpconfig.sandbox import Sandbox, load_seed
     from hpconfig.sandbox.seeds import EXAMPLE_SEED
@@ -244,6 +263,8 @@ def demo(
     note_inputs(project)
     if project.problems:
         _refuse_invalid(project.problems, report["output_format"])
+    if with_check:
+        require_rules(project)
     only = _selection(controls, project.desired)
     try:
         sandbox_runner = Sandbox(load_seed(seed))
@@ -260,9 +281,20 @@ def demo(
             client_id=sandbox.client_id,
             secret=Secret(sandbox.client_secret),
         )
-        result = _plan_with(settings, project, only)
+        with HyperproofClient(settings) as client:
+            if with_check:
+                checked = plan_and_check(client, project, only, frozenset())
+            else:
+                result = _plan_with(client, project, only)
         sent = sandbox.requests()
-    write_reports(result, report, targets)
     calls = ", ".join(f"{entry['method']} {entry['path']}" for entry in sent)
-    message(f"hpconfig demo: the plan made {plural(len(sent), 'request')} ({calls}).")
+    made = f"hpconfig demo: the plan made {plural(len(sent), 'request')} ({calls})."
+    if with_check:
+        failing = write_both(checked, report, targets)
+        message(made.replace("the plan made", "the plan and the check made"))
+        if not detailed_exitcode:
+            return ExitCode.OK
+        return ExitCode.ALARMS if failing else _exit_code(checked[0], detailed_exitcode)
+    write_reports(result, report, targets)
+    message(made)
     return _exit_code(result, detailed_exitcode)

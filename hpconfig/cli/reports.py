@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,16 +24,20 @@ def _write(target: ReportTarget, text: str, kind: Kind) -> None:
         write_report(target, text)
 
 
-def _step_summary(plan: Any, context: Any) -> None:
-    """Append to $GITHUB_STEP_SUMMARY when GitHub Actions sets it (capped at 1 MiB)."""
+def _plan_summary(plan: Any, context: Any) -> str:
     from hpconfig.render.markdown import STEP_SUMMARY_LIMIT, render_markdown
 
+    return render_markdown(plan, STEP_SUMMARY_LIMIT, context=context)
+
+
+def _step_summary(plan: Any, context: Any, summary: Callable[[Any, Any], str]) -> None:
+    """Append to $GITHUB_STEP_SUMMARY when GitHub Actions sets it (capped at 1 MiB)."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         return
     try:
         with open(path, "a", encoding="utf-8") as stream:
-            stream.write(render_markdown(plan, STEP_SUMMARY_LIMIT, context=context) + "\n")
+            stream.write(summary(plan, context) + "\n")
     except OSError as error:
         log.warning("cannot append to GITHUB_STEP_SUMMARY (%s): %s", path, error.strerror)
 
@@ -45,25 +50,34 @@ def _repository_root(cwd: Path) -> Path:
     return repository_root(cwd)
 
 
-def write_reports(plan: Any, options: dict[str, Any], targets: dict[str, ReportTarget]) -> None:
-    """Every output asked for, from one plan: stdout, --out, --sarif, --markdown, the summary,
-    each rendered by the format of that name (``render.formats``)."""
+def write_reports(
+    plan: Any,
+    options: dict[str, Any],
+    targets: dict[str, ReportTarget],
+    formats: Mapping[str, Callable[[Any, Any], list[Any]]] | None = None,
+    summary: Callable[[Any, Any], str] = _plan_summary,
+) -> None:
+    """Every output asked for, from one plan (or a check, or both, with their ``formats``):
+    stdout, --out, --sarif, --markdown, the summary, each rendered by the format of that name
+    (``render.formats``)."""
     from hpconfig.render.formats import PLAN_FORMATS, ReportOptions
     from hpconfig.render.markdown import run_context
+
+    formats = formats or PLAN_FORMATS
 
     color = options["color"]
     cwd = Path.cwd()
     report = ReportOptions(
         color=use_color(sys.stdout) if color is None else color,
-        show_unmanaged=options["show_unmanaged"],
+        show_unmanaged=options.get("show_unmanaged", False),
         root=_repository_root(cwd),
         cwd=cwd,
         run=run_context(os.environ, datetime.now(timezone.utc)),
     )
     for option, name in (("out", "json"), ("sarif", "sarif"), ("markdown", "markdown")):
         if option in targets:
-            for text, kind in PLAN_FORMATS[name](plan, report):
+            for text, kind in formats[name](plan, report):
                 _write(targets[option], text, kind)
-    _step_summary(plan, report.run)
-    for text, kind in PLAN_FORMATS[options["output_format"]](plan, report):
+    _step_summary(plan, report.run, summary)
+    for text, kind in formats[options["output_format"]](plan, report):
         emit(text, kind=kind, color=report.color if kind == "text" else False)

@@ -40,6 +40,12 @@ def validate(obj: dict[str, Any], paths: tuple[Path, ...], output_format: str) -
     else:
         emit(diagnostics.render_text(problems))
     files = plural(len(project.files), "file")
+    ruleset = project.config.assertions
+    if ruleset.rules:
+        message(
+            f"hpconfig: {plural(len(ruleset.rules), 'check rule')} and "
+            f"{plural(len(ruleset.waivers), 'waiver')} (CEL compiled)"
+        )
     if problems:
         message(f"{plural(len(problems), 'problem')} in {files}.")
         return ExitCode.INVALID_INPUT

@@ -230,6 +230,10 @@ def load_config(
     manifests, manifest_problems = _manifest_paths(document, base)
     problems += manifest_problems
     problems += _url_problems(document)
+    from hpconfig.manifest.assertions_file import read_assertions
+
+    ruleset, rule_problems = read_assertions(document, base, today)
+    problems += rule_problems
     timeouts = data.get("timeouts", {})
     safety = data.get("safety", {})
     config = ProjectConfig(
@@ -247,6 +251,7 @@ def load_config(
         max_archives=_optional_count(safety, "maxArchives", 5),
         max_creates=_optional_count(safety, "maxCreates", None),
         allow_archive=tuple(safety.get("allowArchive", ())),
+        assertions=ruleset,
     )
     return config, problems
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # jsonschema is imported only when a document fails the fast gate: it takes longer to import
 # (a tenth of a second) than the gate takes to check ten thousand controls.
 
-SCHEMA_NAMES = ("manifest", "config", "plan", "apply-event")
+SCHEMA_NAMES = ("manifest", "config", "plan", "apply-event", "assertions", "check")
 
 
 def schema_text(name: str) -> str:
@@ -115,7 +115,7 @@ def suggestion(word: str, choices: list[str]) -> str:
 def _explain_pattern(error: ValidationError) -> str | None:
     field = error.absolute_path[-1] if error.absolute_path else ""
     value = error.instance
-    if field == "duration":
+    if field in ("duration", "freshness.duration"):
         try:
             parse_duration(value)
         except DurationError as reason:
@@ -157,6 +157,8 @@ def _message(error: ValidationError) -> str | None:
         hint = suggestion(value, choices) if isinstance(value, str) else ""
         hint = hint if hint.startswith("; did") else ""
         return f"{shown(value)} is not one of: {', '.join(choices)}{hint}"
+    if keyword == "const" and isinstance(expected, bool):
+        return f"must be {str(expected).lower()}, found {_kind(value)}"
     if keyword == "const":
         return f"must be {expected!r}, found {shown(value)}"
     if keyword == "minLength" and expected == 1:
@@ -165,6 +167,9 @@ def _message(error: ValidationError) -> str | None:
         return f"is longer than {expected} characters"
     if keyword == "minItems":
         return "must list at least one item"
+    if keyword == "maxProperties" and expected == 1:
+        keys = ", ".join(sorted(str(key) for key in value)) if isinstance(value, dict) else ""
+        return f"give exactly one of these, not several ({shown(keys, 120)})"
     if keyword == "minProperties":
         keys = ", ".join(sorted(schema.get("properties", {})))
         return f"must set at least one of: {keys}"

@@ -11,7 +11,8 @@ for once, and only when a change writes an owner, to mark owners that cannot be 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from hpconfig import hyperproof as hp
 from hpconfig.control import Control
@@ -66,14 +67,30 @@ def make_plan(
     with ``owners``, its owners checked (apply checks them itself, with the same one list)."""
     if only is not None:
         desired = {key: control for key, control in desired.items() if only(key)}
-    live = fetch_live(client, desired)
+    plan = plan_from_live(fetch_live(client, desired), desired, config, only)
+    return check_owners(client, plan) if owners else plan
+
+
+def plan_from_live(
+    live: LiveSet,
+    desired: dict[str, Control],
+    config: ProjectConfig,
+    only: Callable[[str], bool] | None = None,
+    users: Iterable[Any] | None = None,
+) -> Plan:
+    """The plan of a live set already fetched (``plan --check`` fetches once for both); with
+    ``users`` (a users list fetched already), its owners checked against them."""
+    if only is not None:
+        desired = {key: control for key, control in desired.items() if only(key)}
     controls, not_compared, problems = live.controls, live.not_compared, live.problems
     if only is not None:
         controls = {key: control for key, control in controls.items() if only(key)}
         not_compared = {key: item for key, item in not_compared.items() if only(key)}
         problems = tuple(p for p in problems if not p.identifier or only(p.identifier))
     plan = diff(desired, controls, config.ignore, config.limits, not_compared, problems)
-    return check_owners(client, plan) if owners else plan
+    if users is not None and owners_to_check(plan):
+        plan = with_owner_problems(plan, directory(users))
+    return plan
 
 
 def check_owners(client: HyperproofClient, plan: Plan) -> Plan:

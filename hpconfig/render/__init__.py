@@ -1,1 +1,2 @@
-"""Renderers: plain data (problems, plans) → text. Pure: no printing, no files, no exits."""
+"""Renderers: plain data (problems, plans, check reports) → text. Pure: no printing, no files,
+no exits."""

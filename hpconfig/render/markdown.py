@@ -183,7 +183,10 @@ def render_markdown(
     limit: int = COMMENT_LIMIT,
     full_report: str = "",
     context: RunContext | None = None,
+    digest: str | None = None,
 ) -> str:
+    """The PR comment; ``digest``, the sha256 of the saved JSON when that holds more than the
+    plan (``plan --check --out``), else the plan's own."""
     summary = plan.summary()
     head = [MARKER, "### hpconfig plan", "", f"**{summary_line(plan)}**", ""]
     if plan.safety is not None and plan.safety.exceeded:
@@ -223,8 +226,9 @@ def render_markdown(
             "",
         ]
     if plan.context is not None:
+        digest = digest or plan_sha256(plan)
         head += [
-            f"Plan sha256: `{plan_sha256(plan)}` (quote it to `hpconfig apply --plan-sha256`)",
+            f"Plan sha256: `{digest}` (quote it to `hpconfig apply --plan-sha256`)",
             "",
         ]
     if context is not None:

@@ -10,12 +10,14 @@ The helpers speak to the admin path over HTTP, as any other test client would.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+from hpconfig.sandbox.freshness import Clock
 from hpconfig.sandbox.server import ADMIN_PREFIX, Limits, SandboxOptions, SandboxServer
 
 
@@ -30,8 +32,11 @@ class Sandbox:
         token_lifetime: float | None = None,
         settings: SandboxOptions | None = None,
         limits: Limits | None = None,
+        clock: Clock | None = None,
     ) -> None:
         settings = settings or SandboxOptions()
+        if clock is not None:  # freshness states are worked out against it
+            limits = dataclasses.replace(limits or Limits(), clock=clock)
         settings.latency = latency or settings.latency
         if token_lifetime is not None:
             settings.token_lifetime = token_lifetime

@@ -22,6 +22,7 @@ from typing import Any
 
 from hpconfig import hyperproof as hp
 from hpconfig.sandbox.faults import FaultBook
+from hpconfig.sandbox.freshness import Clock, utc_now
 from hpconfig.sandbox.handler import ADMIN_PREFIX, Handler
 from hpconfig.sandbox.requestlog import DEFAULT_LOG_LIMIT, RequestLog
 from hpconfig.sandbox.state import Organization
@@ -54,6 +55,7 @@ class Limits:
     max_body: int = MAX_BODY
     log_entries: int = DEFAULT_LOG_LIMIT
     compact_every: int | None = None  # journal lines between snapshots; None: one per control
+    clock: Clock = utc_now  # the time freshness states are worked out against (tests fix it)
 
 
 class SandboxServer(HTTPServer):
@@ -75,7 +77,7 @@ class SandboxServer(HTTPServer):
             raise ValueError("the sandbox needs at least one worker")
         self.store = StateStore(state_path, self.limits.compact_every) if state_path else None
         start = self.store.open(seed) if self.store else seed
-        self.org = Organization(start)
+        self.org = Organization(start, self.limits.clock)
         self.faults = FaultBook()
         self.request_log = RequestLog(self.limits.log_entries)
         self.waiting: queue.SimpleQueue[tuple[socket.socket, Any] | None] = queue.SimpleQueue()

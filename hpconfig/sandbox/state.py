@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hpconfig import hyperproof as hp
+from hpconfig.sandbox.freshness import FOREVER, Clock, freshness_state, utc_now
 from hpconfig.sandbox.rules import ApiProblem, check_fields, validated_changes
 from hpconfig.sandbox.tokens import TokenBook
 
@@ -60,13 +61,15 @@ def now_iso() -> str:
 class Organization:
     """One organization's state; every public method takes the lock."""
 
-    def __init__(self, seed: dict[str, Any]) -> None:
+    def __init__(self, seed: dict[str, Any], clock: Clock = utc_now) -> None:
         self.lock = threading.RLock()
+        self.clock = clock  # the live freshness state is worked out against it
         self.version = 0  # bumped by every write; keys the cached list answers
         self.tokens: TokenBook[Client] = TokenBook()
-        # id → (the stored dict, its API JSON); valid while that very dict is the stored one
-        self._encoded: dict[str, tuple[dict[str, Any], bytes]] = {}
-        self._lists: dict[tuple[str, bool], bytes] = {}
+        # id → (the stored dict, its API JSON, until when); valid while that very dict is the
+        # stored one and its freshness state holds (a POSIX time)
+        self._encoded: dict[str, tuple[dict[str, Any], bytes, float]] = {}
+        self._lists: dict[tuple[str, bool], tuple[bytes, float]] = {}
         self._lists_version = -1
         # Called under the lock with each written control's JSON, before the write is answered.
         self.on_write: Callable[[bytes], None] | None = None
@@ -123,14 +126,19 @@ class Organization:
 
     def _encoding(self, stored: dict[str, Any]) -> bytes:
         hit = self._encoded.get(stored["id"])
-        if hit is not None and hit[0] is stored:
+        if hit is not None and hit[0] is stored and self.clock().timestamp() < hit[2]:
             return hit[1]
-        encoded = self.encode(stored)
-        self._encoded[stored["id"]] = (stored, encoded)
+        encoded, until = self._encode_until(stored)
+        self._encoded[stored["id"]] = (stored, encoded, until)
         return encoded
 
     def encode(self, stored: dict[str, Any]) -> bytes:
         return json.dumps(self.render(stored)).encode()
+
+    def _encode_until(self, stored: dict[str, Any]) -> tuple[bytes, float]:
+        """The control's API JSON, and until when it holds (its freshness state may change)."""
+        until = freshness_state(stored, self.clock())[1]
+        return self.encode(stored), until
 
     # --- tokens -----------------------------------------------------------------------------
 
@@ -158,44 +166,53 @@ class Organization:
         return {key: copy.copy(user.get(key)) for key in _USER_OBJECT_KEYS}
 
     def render(self, stored: dict[str, Any]) -> dict[str, Any]:
-        """A stored control as GET answers it: user ids become user objects."""
+        """A stored control as GET answers it: user ids become user objects, and the freshness
+        state is the one the current time gives."""
         rendered = dict(stored)
         for name in _USER_FIELDS:
             rendered[name] = self.user_object(stored.get(name))
+        state = freshness_state(stored, self.clock())[0]
+        if state is not None:
+            rendered["freshness"] = state
         return rendered
 
     def controls_json(self, status: str | None, expand_scopes: bool) -> bytes:
         """The list answer as JSON, rendered outside the lock (writers do not wait for it)."""
         wanted = status or hp.STATUS_ACTIVE
         key = (wanted, expand_scopes)
+        now = self.clock().timestamp()
         with self.lock:
-            if self._lists_version == self.version and key in self._lists:
-                return self._lists[key]
+            cached = self._lists.get(key) if self._lists_version == self.version else None
+            if cached is not None and now < cached[1]:
+                return cached[0]
             version = self.version
             taken = list(self.controls.values())
         parts: list[bytes] = []
-        fresh: list[tuple[dict[str, Any], bytes]] = []
+        fresh: list[tuple[dict[str, Any], bytes, float]] = []
+        holds = FOREVER  # the answer holds until the first control's freshness changes
         for stored in taken:
             if stored.get("status", hp.STATUS_ACTIVE) != wanted or (
                 not expand_scopes and stored.get("controlType") == "scopeAssignment"
             ):
                 continue
             hit = self._encoded.get(stored["id"])
-            if hit is not None and hit[0] is stored:
+            if hit is not None and hit[0] is stored and now < hit[2]:
                 parts.append(hit[1])
+                holds = min(holds, hit[2])
             else:
-                encoded = self.encode(stored)
+                encoded, until = self._encode_until(stored)
                 parts.append(encoded)
-                fresh.append((stored, encoded))
+                fresh.append((stored, encoded, until))
+                holds = min(holds, until)
         body = b"[" + b", ".join(parts) + b"]"  # the bytes json.dumps gives for the whole list
         with self.lock:
-            for stored, encoded in fresh:
+            for stored, encoded, until in fresh:
                 if self.controls.get(stored["id"]) is stored:
-                    self._encoded[stored["id"]] = (stored, encoded)
+                    self._encoded[stored["id"]] = (stored, encoded, until)
             if version == self.version and wanted in _CACHED_STATUSES:
                 if self._lists_version != version:
                     self._lists, self._lists_version = {}, version
-                self._lists[key] = body
+                self._lists[key] = (body, holds)
         return body
 
     def get_control(self, control_id: str) -> dict[str, Any]:
@@ -275,10 +292,11 @@ class Organization:
 
     def _publish(self, stored: dict[str, Any]) -> dict[str, Any]:
         """Make a written control the stored one; journaled before the caller answers."""
-        encoded = self.encode(stored)  # first, so that a failure leaves the state as it was
+        # first, so that a failure leaves the state as it was
+        encoded, until = self._encode_until(stored)
         if self.on_write is not None:
             self.on_write(encoded)
         self.controls[stored["id"]] = stored
-        self._encoded[stored["id"]] = (stored, encoded)
+        self._encoded[stored["id"]] = (stored, encoded, until)
         self.version += 1
         return self.render(stored)
