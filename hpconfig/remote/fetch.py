@@ -50,6 +50,16 @@ def make_plan(
     only: Callable[[str], bool] | None = None,
 ) -> Plan:
     """The plan; with ``only``, of the controls whose identifier it accepts, on both sides."""
+    return plan_and_live(client, desired, config, only)[0]
+
+
+def plan_and_live(
+    client: HyperproofClient,
+    desired: dict[str, Control],
+    config: ProjectConfig,
+    only: Callable[[str], bool] | None = None,
+) -> tuple[Plan, dict[str, Control]]:
+    """The plan, and the live controls it compared (what ``refresh`` writes back)."""
     if only is not None:
         desired = {key: control for key, control in desired.items() if only(key)}
     live = fetch_live(client, desired)
@@ -58,4 +68,5 @@ def make_plan(
         controls = {key: control for key, control in controls.items() if only(key)}
         not_compared = {key: item for key, item in not_compared.items() if only(key)}
         problems = tuple(p for p in problems if not p.identifier or only(p.identifier))
-    return diff(desired, controls, config.ignore, config.limits, not_compared, problems)
+    plan = diff(desired, controls, config.ignore, config.limits, not_compared, problems)
+    return plan, controls
