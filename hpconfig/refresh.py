@@ -15,8 +15,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hpconfig.control import FIELDS_BY_NAME, Control
+from hpconfig.control import FIELD_TABLE, FIELDS_BY_NAME, Control, normalise_text
 from hpconfig.plan import ChangeKind, Plan
+
+_ORDER = {managed.name: index for index, managed in enumerate(FIELD_TABLE)}
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,11 @@ def manifest_value(name: str, live: Control) -> tuple[Any, str | None]:
             f"(one of {', '.join(managed.enum)})",
         )
     if isinstance(value, str):
-        return value, None  # normalised: what the plan compares, without stray whitespace
+        # Normalised: what the plan compares, without stray whitespace. Multi-line text gets
+        # its last line break back, so that it is written as the usual `|` block.
+        if managed.normalise is normalise_text and "\n" in value:
+            return value + "\n", None
+        return value, None
     return None, "Hyperproof's value is not text"
 
 
@@ -125,7 +131,8 @@ def refresh_work(
             item.field == "freshness.policy" and have.values.get(item.field) == "none"
             for item in change.fields
         )
-        for item in change.fields:
+        # In the field table's order: fields added to a control follow it (owner before freshness).
+        for item in sorted(change.fields, key=lambda f: _ORDER.get(f.field, len(_ORDER))):
             if fields is not None and item.field not in fields:
                 work.left_alone.append(
                     LeftAlone(change.identifier, item.field, "not among --fields", file)

@@ -116,7 +116,24 @@ class _Editor:
         else:
             start, end = self.spans.value_range(node)
         indent = self.spans.column(key.start)
-        self.edits.append((start, end, self.lines(_text_of(update, indent, node.in_flow))))
+        new = self.lines(_text_of(update, indent, node.in_flow))
+        start, end, new = self._keep_comment_column(start, end, new)
+        self.edits.append((start, end, new))
+
+    def _keep_comment_column(self, start: int, end: int, new: str) -> tuple[int, int, str]:
+        """A one-line value followed by spaces and a comment: the comment keeps its column
+        (at least one space before it), so that aligned comments stay aligned."""
+        text = self.spans.text
+        line = self.spans.lines[self.spans.line_index(end)]
+        old = text[start:end]
+        if "\n" in new or "\r" in new or self.spans.line_index(start) != self.spans.line_index(end):
+            return start, end, new
+        after = text[end : line[1]]
+        gap = len(after) - len(after.lstrip(" "))
+        if not gap or not after[gap:].startswith("#"):
+            return start, end, new
+        spaces = max(1, gap + len(old) - len(new))
+        return start, end + gap, new + " " * spaces
 
     def insert(self, mapping: Node, entries: list[tuple[str, str]]) -> None:
         """Add ``key: value`` entries after a mapping's last entry (already formatted values)."""
@@ -213,7 +230,10 @@ class _Editor:
 
     def result(self) -> str:
         text = self.spans.text
-        for start, end, replacement in sorted(self.edits, reverse=True):
+        # Insertions at one offset land in the order they were made.
+        order = sorted(range(len(self.edits)), key=lambda i: (*self.edits[i][:2], i), reverse=True)
+        for index in order:
+            start, end, replacement = self.edits[index]
             text = text[:start] + replacement + text[end:]
         return text
 

@@ -32,12 +32,18 @@ class Refreshed:
     fields: tuple[str, ...]
 
 
+def _lines(text: str) -> list[str]:
+    """A file's lines without their breaks (a last break ends a line; it opens none)."""
+    lines = _BREAK.split(text.removeprefix("\ufeff"))
+    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
+
+
 def unified_diff(name: str, old: str, new: str) -> str:
     """The unified diff of one file (``a/NAME``, ``b/NAME``), lines without their breaks."""
     absolute = name.startswith("/")
     lines = difflib.unified_diff(
-        _BREAK.split(old.removeprefix("\ufeff")),
-        _BREAK.split(new.removeprefix("\ufeff")),
+        _lines(old),
+        _lines(new),
         name if absolute else f"a/{name}",
         name if absolute else f"b/{name}",
         lineterm="",
