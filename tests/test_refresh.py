@@ -177,3 +177,43 @@ def test_nothing_to_refresh_exits_0(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         result = run(sandbox, "refresh", "--dry-run", "--detailed-exitcode", ".")
     assert result.exit_code == 0 and result.stdout == ""
     assert "nothing to change" in result.stderr
+
+
+def test_hostile_text_from_hyperproof_stays_data_in_the_file_and_the_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests import actions_runner
+    from tests.test_hostile_text import HOSTILE, HOSTILE_LINES, assert_inert_terminal
+
+    directory = copy_case("left-alone", tmp_path)
+    monkeypatch.chdir(directory)
+    seed = case_seed("left-alone")
+    seed["clients"][0]["clientSecret"] = CANARY
+    control = next(c for c in seed["controls"] if c["controlIdentifier"] == "LEFT-2")
+    control.update(name=HOSTILE, description=HOSTILE_LINES)
+    control["updatedBy"] = {**control["updatedBy"], "email": "", "givenName": HOSTILE}
+    (directory / "controls.yaml").write_text(
+        (directory / "controls.yaml")
+        .read_text()
+        .replace("    notes: kept in git\n", "    notes: kept in git\n    description: calm\n")
+    )
+    with Sandbox(seed) as sandbox:
+        done = run(sandbox, "refresh", "--markdown", str(tmp_path / "body.md"), ".")
+        assert done.exit_code == 0, done.stderr
+        planned = run(sandbox, "plan", "--format", "json", ".")
+    changes = json.loads(planned.stdout)["changes"]
+    left2 = [c for c in changes if c["identifier"] == "LEFT-2"]
+    assert left2 == []  # name and description now plan equal: the values arrived whole
+    for text in (done.stdout, done.stderr):
+        assert actions_runner.run(text) == []
+        assert actions_runner.loose_commands(text) == []
+        assert_inert_terminal(text)
+        assert CANARY not in text
+    body = (tmp_path / "body.md").read_text()
+    assert CANARY not in body and "\x1b" not in body
+    from tests.gfm import ALLOWED, rendered
+
+    elements = rendered(body)
+    assert set(elements.tags) <= ALLOWED | {"h2", "h3"}, set(elements.tags) - ALLOWED
+    assert elements.links == []  # no address in the data became a link
+    assert "@org/team" not in "".join(elements.prose)  # no mention outside code
