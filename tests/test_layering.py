@@ -40,6 +40,8 @@ CORE = (
     "hpconfig.render.github",
     "hpconfig.render.sarif",
     "hpconfig.render.diagnostics",
+    "hpconfig.render.refresh",
+    "hpconfig.refresh",
 )
 REMOTE = (
     "hpconfig.remote.settings",
@@ -67,6 +69,8 @@ def test_the_remote_wing_loads_no_yaml() -> None:
 
 
 def test_the_manifest_wing_never_loads_requests() -> None:
-    loaded = loaded_after("import hpconfig.manifest.project, hpconfig.manifest.config_file")
+    loaded = loaded_after(
+        "import hpconfig.manifest.project, hpconfig.manifest.config_file, hpconfig.manifest.rewrite"
+    )
     assert "yaml" in loaded
     assert not _of(loaded, "requests", "urllib3", "hpconfig.remote")
