@@ -115,7 +115,7 @@ def refresh(
     markdown_target = report_target("--markdown", markdown) if markdown else None
     if markdown_target is not None and markdown_target.stream == "stdout":
         raise UsageError("--markdown - would mix the body into the diff on stdout; give a file")
-    project = load_project(list(paths), obj["config_path"])
+    project = load_project(list(paths), obj["config_path"], keep_documents=True)
     note_inputs(project)
     if project.problems:
         _refuse_invalid(project.problems, "text")
@@ -138,11 +138,14 @@ def refresh(
     work = refresh_work(plan, live, wanted)
     left = list(work.left_alone)
     changed: dict[str, tuple[Path, str, str]] = {}  # file → (path, old text, new text)
+    regions: dict[str, Any] = {}
     refreshed: list[Refreshed] = []
     for file, updates in sorted(work.updates.items()):
         path = Path(file)
         old = _read(path)
-        result = rewrite(old, updates, file)
+        # The document the plan was made from, when the file still holds what was read.
+        loaded = project.documents.get(file)
+        result = rewrite(old, updates, file, loaded)
         left += result.refused
         applied = {(f.identifier, f.field) for f in result.applied}
         for update in updates:
@@ -151,6 +154,7 @@ def refresh(
                 refreshed.append(Refreshed(update, names))
         if result.text != old:
             changed[file] = (path, old, result.text)
+            regions[file] = result.regions
     if not dry_run:
         for file, (path, old, _) in changed.items():  # every file before any is written
             check_replaceable(path)
@@ -158,7 +162,9 @@ def refresh(
                 raise InputProblem(
                     f"{file} changed while refresh ran; nothing was written (run it again)"
                 )
-    diff = "".join(unified_diff(file, old, new) for file, (_, old, new) in changed.items())
+    diff = "".join(
+        unified_diff(file, old, new, regions[file]) for file, (_, old, new) in changed.items()
+    )
     left.sort(key=lambda item: (item.identifier, item.field or ""))
     if diff:
         emit(diff)

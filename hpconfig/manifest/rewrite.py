@@ -23,10 +23,12 @@ from typing import Any
 
 from hpconfig.manifest import yaml_out
 from hpconfig.manifest.composer import load_text
-from hpconfig.manifest.spans import Node, Spans
+from hpconfig.manifest.document import Document
+from hpconfig.manifest.spans import Node, Spans, split_lines
 from hpconfig.refresh import ControlUpdate, FieldUpdate, LeftAlone
 
 _DEFAULT_STEP = 2
+Region = tuple[int, int, list[str]]
 
 
 @dataclass
@@ -36,6 +38,9 @@ class Rewritten:
     text: str
     applied: list[FieldUpdate] = field(default_factory=list)
     refused: list[LeftAlone] = field(default_factory=list)
+    # The changed lines: (first, last old line, 0-based; the new lines), when one pass made
+    # every edit (what the diff is made from without comparing the whole files).
+    regions: list[Region] | None = None
 
 
 class _Refused(Exception):
@@ -228,14 +233,41 @@ class _Editor:
         if missing:
             self.insert(own, missing)
 
-    def result(self) -> str:
-        text = self.spans.text
+    def _ordered(self) -> list[tuple[int, int, str]]:
         # Insertions at one offset land in the order they were made.
-        order = sorted(range(len(self.edits)), key=lambda i: (*self.edits[i][:2], i), reverse=True)
-        for index in order:
-            start, end, replacement = self.edits[index]
-            text = text[:start] + replacement + text[end:]
-        return text
+        order = sorted(range(len(self.edits)), key=lambda i: (*self.edits[i][:2], i))
+        return [self.edits[index] for index in order]
+
+    @staticmethod
+    def _apply(text: str, edits: list[tuple[int, int, str]], base: int = 0) -> str:
+        """``text`` (which starts at offset ``base`` of the file) with ``edits`` made, in one
+        pass: a thousand edits of a large file must not copy it a thousand times."""
+        pieces, at = [], base
+        for start, end, replacement in edits:
+            pieces += [text[at - base : start - base], replacement]
+            at = end
+        pieces.append(text[at - base :])
+        return "".join(pieces)
+
+    def result(self) -> str:
+        return self._apply(self.spans.text, self._ordered())
+
+    def regions(self) -> list[Region]:
+        """The old lines each group of edits changes, and what they become."""
+        spans, text = self.spans, self.spans.text
+        groups: list[tuple[int, int, list[tuple[int, int, str]]]] = []
+        for edit in self._ordered():
+            first, last = spans.line_index(edit[0]), spans.line_index(edit[1])
+            if groups and first <= groups[-1][1]:
+                groups[-1] = (groups[-1][0], max(last, groups[-1][1]), [*groups[-1][2], edit])
+            else:
+                groups.append((first, last, [edit]))
+        regions = []
+        for first, last, edits in groups:
+            base, stop = spans.lines[first][0], spans.lines[last][1]
+            changed = self._apply(text[base:stop], edits, base)
+            regions.append((first, last, split_lines(changed)))
+        return regions
 
 
 def _expected(data: Any, updates: list[ControlUpdate]) -> Any:
@@ -274,7 +306,9 @@ def _plain(data: Any) -> Any:
     return data
 
 
-def _attempt(text: str, updates: list[ControlUpdate], file: str, original: Any) -> str:
+def _attempt(
+    text: str, updates: list[ControlUpdate], file: str, original: Any
+) -> tuple[str, list[Region]]:
     """The edited text; _Refused when an edit is refused or the result fails the check."""
     editor = _Editor(text)
     for update in updates:
@@ -292,12 +326,17 @@ def _attempt(text: str, updates: list[ControlUpdate], file: str, original: Any) 
         raise _Refused("the edited file would not load as the same manifest; edit it by hand")
     if _plain(document.data) != _plain(_expected(original, updates)):
         raise _Refused("the edit would change more than this field; edit it by hand")
-    return new_text
+    return new_text, editor.regions()
 
 
-def rewrite(text: str, updates: list[ControlUpdate], file: str) -> Rewritten:
-    """``text`` with every field of ``updates`` set, and the fields that could not be."""
-    loaded, problems = load_text(file, text.encode("utf-8", "surrogatepass"))
+def rewrite(
+    text: str, updates: list[ControlUpdate], file: str, loaded: Document | None = None
+) -> Rewritten:
+    """``text`` with every field of ``updates`` set, and the fields that could not be.
+    ``loaded``: the document the loader made of ``text`` already (else it is loaded here)."""
+    problems: list[Any] = []
+    if loaded is None:
+        loaded, problems = load_text(file, text.encode("utf-8", "surrogatepass"))
     if loaded is None or problems:
         refused = [
             LeftAlone(u.identifier, f.field, "the file does not load cleanly", file)
@@ -307,8 +346,9 @@ def rewrite(text: str, updates: list[ControlUpdate], file: str) -> Rewritten:
         return Rewritten(text, refused=refused)
     original = _plain(loaded.data)
     try:
-        new_text = _attempt(text, updates, file, original)
-        return Rewritten(new_text, [f for u in updates for f in u.fields if f.value is not None])
+        new_text, regions = _attempt(text, updates, file, original)
+        applied = [f for u in updates for f in u.fields if f.value is not None]
+        return Rewritten(new_text, applied, regions=regions)
     except (_Refused, yaml_out.UnrepresentableError):
         pass
     # One field at a time: each kept edit is the base of the next.
@@ -324,7 +364,7 @@ def rewrite(text: str, updates: list[ControlUpdate], file: str) -> Rewritten:
                 update.updated_on,
             )
             try:
-                result.text = _attempt(result.text, [single], file, original)
+                result.text = _attempt(result.text, [single], file, original)[0]
             except (_Refused, yaml_out.UnrepresentableError) as error:
                 result.refused.append(LeftAlone(update.identifier, item.field, str(error), file))
                 continue

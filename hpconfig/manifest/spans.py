@@ -14,7 +14,6 @@ judge what a manifest means, and it never raises for such text. It must not read
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -40,21 +39,61 @@ def lines_of(text: str) -> list[tuple[int, int, int]]:
     return lines
 
 
-@dataclass
-class Node:
-    """One node: ``kind`` is scalar, map, seq or alias; ``start``/``end`` offsets in the text."""
+def split_lines(text: str) -> list[str]:
+    """``text`` cut at YAML's line breaks, without them."""
+    return _BREAK.split(text)
 
-    kind: str
-    start: int
-    end: int
-    style: str = ""  # a scalar's: "" plain, "'", '"', "|", ">"
-    flow: bool = False  # a collection written {...} or [...]
-    anchor: str | None = None
-    value: str = ""  # a scalar's value; an alias's anchor name
-    keys: list[Node] = field(default_factory=list)  # a map's keys, in order
-    items: list[Node] = field(default_factory=list)  # a map's values, or a seq's items
-    shared: bool = False  # an alias of it exists (or of a node that holds it)
-    in_flow: bool = False  # inside a flow collection
+
+# The keys and items of a scalar or an alias: never appended to (only collections get lists).
+_NONE: list[Node] = []
+
+
+class Node:
+    """One node: ``kind`` is scalar, map, seq or alias; ``start``/``end`` offsets in the text.
+
+    ``style`` is a scalar's ("" plain, "'", '"', "|", ">"); ``flow`` a collection written
+    ``{...}`` or ``[...]``; ``value`` a scalar's value or an alias's anchor name; ``keys`` a
+    map's keys in order and ``items`` its values (or a seq's items); ``shared``: an alias of it
+    (or of a node that holds it) exists; ``in_flow``: it stands inside a flow collection.
+    """
+
+    __slots__ = (
+        "kind",
+        "start",
+        "end",
+        "style",
+        "flow",
+        "anchor",
+        "value",
+        "keys",
+        "items",
+        "shared",
+        "in_flow",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        start: int,
+        end: int,
+        style: str = "",
+        flow: bool = False,
+        anchor: str | None = None,
+        value: str = "",
+        in_flow: bool = False,
+    ) -> None:
+        self.kind = kind
+        self.start = start
+        self.end = end
+        self.style = style
+        self.flow = flow
+        self.anchor = anchor
+        self.value = value
+        collection = kind in ("map", "seq")
+        self.keys: list[Node] = [] if collection else _NONE
+        self.items: list[Node] = [] if collection else _NONE
+        self.shared = False
+        self.in_flow = in_flow
 
     def get(self, key: str) -> Node | None:
         """A map's value at ``key`` (a plain string key), or None."""
@@ -83,7 +122,7 @@ class Spans:
             self.root = self._build(parser)
         finally:
             parser.dispose()
-        if self.root is not None:
+        if self.root is not None and self.aliased:  # without an alias, nothing is shared
             self._mark_shared(self.root, False)
 
     def offset(self, mark: Any) -> int:

@@ -38,17 +38,73 @@ def _lines(text: str) -> list[str]:
     return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
 
 
-def unified_diff(name: str, old: str, new: str) -> str:
-    """The unified diff of one file (``a/NAME``, ``b/NAME``), lines without their breaks."""
+# (first, last old line, 0-based; the lines they become), in order, not overlapping
+Region = tuple[int, int, list[str]]
+
+
+def _opcodes(old: list[str], regions: Sequence[Region]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes for ``old`` with ``regions`` changed: lines outside them are equal by
+    construction, so only the regions are compared (a whole-file comparison costs seconds on a
+    large manifest)."""
+    codes: list[tuple[str, int, int, int, int]] = []
+
+    def add(tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
+        if codes and tag == "equal" == codes[-1][0]:
+            codes[-1] = ("equal", codes[-1][1], i2, codes[-1][3], j2)
+        elif i1 != i2 or j1 != j2:
+            codes.append((tag, i1, i2, j1, j2))
+
+    i = j = 0
+    for first, last, lines in regions:
+        add("equal", i, first, j, j + first - i)
+        j += first - i
+        matcher = difflib.SequenceMatcher(None, old[first : last + 1], lines, autojunk=False)
+        for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+            add(tag, first + a1, first + a2, j + b1, j + b2)
+        i, j = last + 1, j + len(lines)
+    add("equal", i, len(old), j, j + len(old) - i)
+    return codes
+
+
+def _range(start: int, length: int) -> str:
+    """A unified diff's line range, as difflib writes it."""
+    beginning = start + 1
+    if length == 1:
+        return f"{beginning}"
+    if not length:
+        beginning -= 1
+    return f"{beginning},{length}"
+
+
+def unified_diff(name: str, old: str, new: str, regions: Sequence[Region] | None = None) -> str:
+    """The unified diff of one file (``a/NAME``, ``b/NAME``), lines without their breaks; with
+    the ``regions`` an edit changed, without comparing the whole files."""
     absolute = name.startswith("/")
-    lines = difflib.unified_diff(
-        _lines(old),
-        _lines(new),
-        name if absolute else f"a/{name}",
-        name if absolute else f"b/{name}",
-        lineterm="",
-    )
-    return "\n".join(lines) + "\n"
+    old_lines, new_lines = _lines(old), _lines(new)
+    if regions is None:
+        lines = difflib.unified_diff(
+            old_lines,
+            new_lines,
+            name if absolute else f"a/{name}",
+            name if absolute else f"b/{name}",
+            lineterm="",
+        )
+        return "\n".join(lines) + "\n"
+    matcher: difflib.SequenceMatcher[str] = difflib.SequenceMatcher(None, [], [])
+    matcher.opcodes = _opcodes(old_lines, regions)  # type: ignore[attr-defined]  # its cache
+    out = [f"--- {name if absolute else 'a/' + name}", f"+++ {name if absolute else 'b/' + name}"]
+    for group in matcher.get_grouped_opcodes(3):
+        first, last = group[0], group[-1]
+        old_range = _range(first[1], last[2] - first[1])
+        new_range = _range(first[3], last[4] - first[3])
+        out.append(f"@@ -{old_range} +{new_range} @@")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out += [" " + line for line in old_lines[i1:i2]]
+                continue
+            out += ["-" + line for line in old_lines[i1:i2]]
+            out += ["+" + line for line in new_lines[j1:j2]]
+    return "\n".join(out) + "\n" if len(out) > 2 else ""
 
 
 def _who(update: ControlUpdate) -> str:
