@@ -38,7 +38,7 @@ from hpconfig.diff import diff  # noqa: E402
 from hpconfig.manifest import yaml_out  # noqa: E402
 from hpconfig.manifest.composer import load_text  # noqa: E402
 from hpconfig.manifest.project import load_project  # noqa: E402
-from hpconfig.manifest.rewrite import _expected, _plain, rewrite  # noqa: E402
+from hpconfig.manifest.rewrite import _expected, rewrite  # noqa: E402
 from hpconfig.manifest.spans import Spans  # noqa: E402
 from hpconfig.refresh import ControlUpdate, refresh_work  # noqa: E402
 from hpconfig.remote.live import read_live  # noqa: E402
@@ -57,6 +57,15 @@ def updates_of(name: str) -> dict[str, list[ControlUpdate]]:
     plan = diff(project.desired, live, project.config.ignore)
     work = refresh_work(plan, live)
     return {Path(file).name: updates for file, updates in work.updates.items()}
+
+
+def _plain(data: Any) -> Any:
+    """Positioned documents → plain dicts and lists, to compare."""
+    if isinstance(data, dict):
+        return {key: _plain(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_plain(value) for value in data]
+    return data
 
 
 def ruamel_yaml(text: str) -> tuple[YAML, Any]:

@@ -147,3 +147,24 @@ def test_any_text_is_written_as_that_text(value: str, target: tuple[str, str]) -
     result = rewrite(MANIFEST, [update(identifier, **{field: value})], "m.yaml")
     assert result.refused == []
     assert_set(result.text, identifier, field, value)
+
+
+def test_policy_none_on_a_control_drops_the_inherited_duration() -> None:
+    result = rewrite(
+        MANIFEST, [update("A-3", freshness_policy="none", freshness_duration=None)], "m.yaml"
+    )
+    assert result.refused == []
+    assert result.text.endswith("    name: Untouched\n    freshness:\n      policy: none\n")
+    document, _ = load_text("m.yaml", result.text.encode())
+    assert document is not None
+    controls, problems = desired_controls([(document, set())])
+    assert not problems
+    assert controls["A-3"].values["freshness.policy"] == "none"
+    assert "freshness.duration" not in controls["A-3"].values
+    # a duration the control states itself is not deleted behind the reader's back
+    own = MANIFEST.replace(
+        "    name: Untouched\n", "    name: Untouched\n    freshness: {duration: 7d}\n"
+    )
+    refused = rewrite(own, [update("A-3", freshness_duration=None)], "m.yaml")
+    assert refused.text == own
+    assert "remove the control's own duration by hand" in refused.refused[0].reason

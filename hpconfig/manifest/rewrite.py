@@ -17,7 +17,6 @@ text in, text out: it must not read or write files.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -271,39 +270,32 @@ class _Editor:
 
 
 def _expected(data: Any, updates: list[ControlUpdate]) -> Any:
-    """The data the file must hold after the edits: the old data, with the values set."""
-    expected = copy.deepcopy(data)
-    for control in expected.get("controls") or []:
-        if not isinstance(control, dict):
+    """The data the file must hold after the edits: the old data, with the values set. Only
+    the controls that change are copied (shallowly): the rest is the old data itself, which
+    compares equal to the new file's (a dict equals a dict of the same items)."""
+    by_identifier = {update.identifier: update for update in updates}
+    expected = dict(data)
+    controls = list(expected.get("controls") or [])
+    for index, control in enumerate(controls):
+        if not isinstance(control, dict) or control.get("identifier") not in by_identifier:
             continue
-        for update in updates:
-            if control.get("identifier") != update.identifier:
+        control = controls[index] = dict(control)
+        for item in by_identifier[control["identifier"]].fields:
+            if item.value is None:
                 continue
-            for item in update.fields:
-                if item.value is None:
-                    continue
-                shown = (
-                    yaml_out.duration(item.value)
-                    if item.field == "freshness.duration"
-                    else item.value
-                )
-                if "." in item.field:
-                    outer, inner = item.field.split(".")
-                    control.setdefault(outer, {})
-                    if isinstance(control[outer], dict):
-                        control[outer][inner] = shown
-                else:
-                    control[item.field] = shown
+            shown = (
+                yaml_out.duration(item.value) if item.field == "freshness.duration" else item.value
+            )
+            if "." in item.field:
+                outer, inner = item.field.split(".")
+                nested = control.get(outer)
+                control[outer] = dict(nested) if isinstance(nested, dict) else {}
+                control[outer][inner] = shown
+            else:
+                control[item.field] = shown
+    if "controls" in expected:
+        expected["controls"] = controls
     return expected
-
-
-def _plain(data: Any) -> Any:
-    """Positioned documents → plain dicts and lists, to compare."""
-    if isinstance(data, dict):
-        return {key: _plain(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_plain(value) for value in data]
-    return data
 
 
 def _attempt(
@@ -324,7 +316,7 @@ def _attempt(
     document, problems = load_text(file, new_text.encode("utf-8", "surrogatepass"))
     if document is None or problems:
         raise _Refused("the edited file would not load as the same manifest; edit it by hand")
-    if _plain(document.data) != _plain(_expected(original, updates)):
+    if document.data != _expected(original, updates):
         raise _Refused("the edit would change more than this field; edit it by hand")
     return new_text, editor.regions()
 
@@ -344,7 +336,7 @@ def rewrite(
             for f in u.fields
         ]
         return Rewritten(text, refused=refused)
-    original = _plain(loaded.data)
+    original = loaded.data
     try:
         new_text, regions = _attempt(text, updates, file, original)
         applied = [f for u in updates for f in u.fields if f.value is not None]
