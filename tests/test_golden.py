@@ -213,5 +213,9 @@ def test_every_report_matches_its_golden_file(plan_name: str) -> None:
 def test_every_golden_file_is_one_the_test_writes() -> None:
     """A renamed format or plan leaves no orphan behind."""
     expected = {f"{plan}/{name}" for plan in PLANS for name in RENDERERS}
+    # refresh's diffs and summaries (tests/test_refresh.py), one of each per case
+    from tests.refresh_cases import CASE_NAMES
+
+    expected |= {f"refresh/{case}.{kind}" for case in CASE_NAMES for kind in ("diff", "txt")}
     found = {path.relative_to(GOLDEN).as_posix() for path in GOLDEN.rglob("*") if path.is_file()}
     assert found == expected
