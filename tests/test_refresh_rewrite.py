@@ -168,3 +168,13 @@ def test_policy_none_on_a_control_drops_the_inherited_duration() -> None:
     refused = rewrite(own, [update("A-3", freshness_duration=None)], "m.yaml")
     assert refused.text == own
     assert "remove the control's own duration by hand" in refused.refused[0].reason
+
+
+def test_a_field_added_after_a_keep_block_goes_after_its_blank_lines() -> None:
+    text = "controls:\n  - identifier: A-1\n    description: |+\n      x\n\n  - identifier: A-3\n"
+    result = rewrite(text, [update("A-1", owner="b@example.com")], "m.yaml")
+    assert result.refused == []
+    assert result.text == (
+        "controls:\n  - identifier: A-1\n    description: |+\n      x\n\n"
+        "    owner: b@example.com\n  - identifier: A-3\n"
+    )

@@ -62,6 +62,13 @@ def _last_end(spans: Spans, node: Node) -> int:
     return node.end
 
 
+def _last_leaf(node: Node) -> Node:
+    """The last value of a block collection, however deep; the node itself otherwise."""
+    while node.kind in ("map", "seq") and not node.flow and node.items:
+        node = node.items[-1]
+    return node
+
+
 def _step(spans: Spans) -> int:
     """The file's indentation step, from a block mapping nested in ``defaults`` or a control."""
     root = spans.root
@@ -154,15 +161,32 @@ class _Editor:
                 added = added[2:]
             self.edits.append((at, at, added))
             return
-        at = _last_end(self.spans, mapping)
-        line = self.spans.lines[self.spans.line_index(at)]
         indent = " " * self.spans.column(mapping.keys[0].start)
         # A nested block (``freshness:`` and its lines) follows its key without a space.
         added = "".join(
             f"{self.newline}{indent}{key}:{'' if value.startswith(chr(10)) else ' '}{value}"
             for key, value in entries
         )
+        last = _last_leaf(mapping)
+        if self._keeps_trailing_lines(last):
+            # A `|+` block keeps the blank lines after it: the entries go after them, each
+            # line ended by a break, so that the block's value stays whole.
+            at = last.end
+            if self.spans.column(at) == 0 and at > 0:
+                self.edits.append((at, at, self.lines(added[len(self.newline) :] + self.newline)))
+            else:  # the file ends inside the block's last line
+                self.edits.append((at, at, self.lines(added)))
+            return
+        at = _last_end(self.spans, mapping)
+        line = self.spans.lines[self.spans.line_index(at)]
         self.edits.append((line[1], line[1], self.lines(added)))
+
+    def _keeps_trailing_lines(self, node: Node) -> bool:
+        if node.kind != "scalar" or node.style not in ("|", ">"):
+            return False
+        start = self.spans.value_range(node)[0]
+        header = self.spans.text[start : self.spans.lines[self.spans.line_index(start)][1]]
+        return "+" in header.split("#", 1)[0]
 
     def control(self, update: ControlUpdate) -> None:
         node = self.controls.get(update.identifier)
