@@ -178,3 +178,19 @@ def test_a_field_added_after_a_keep_block_goes_after_its_blank_lines() -> None:
         "controls:\n  - identifier: A-1\n    description: |+\n      x\n\n"
         "    owner: b@example.com\n  - identifier: A-3\n"
     )
+
+
+def test_the_pull_request_body_fits_github_and_keeps_its_table() -> None:
+    from hpconfig.render.refresh import Refreshed, markdown_body
+
+    refreshed = [Refreshed(update(f"C-{i}", owner="b@example.com"), ("owner",)) for i in range(5)]
+    diff = "+    notes: " + "x" * 100 + "\n" * 1
+    small = markdown_body(refreshed, [], diff * 10)
+    assert "```diff\n" in small and "| `C-4` | `owner` |" in small
+    big = markdown_body(refreshed, [], diff * 2_000)
+    assert len(big.encode()) <= 65_000
+    assert "| `C-4` | `owner` |" in big and "```diff" not in big
+    assert "The diff is too long for a pull request body" in big
+    many = [Refreshed(update(f"C-{i:05d}", owner="b@example.com"), ("owner",)) for i in range(3000)]
+    cut = markdown_body(many, [], diff)
+    assert len(cut.encode()) <= 65_000 and "was cut to fit" in cut
