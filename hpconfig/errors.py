@@ -8,6 +8,7 @@ Input problems are collected as ``Problem`` values and reported together; except
 stops a run::
 
     HpconfigError                 base; .exit_code tells the CLI what to exit with
+    ├── ImportVerificationError   import's manifests would not plan clean: a bug (exit 1)
     ├── InputError                invalid manifests, config or saved plan (exit 3); .problems,
     │                             shown as GitHub annotations too when .annotate
     ├── InputProblem              one input that cannot be used, and what to do (exit 3):
@@ -151,6 +152,17 @@ class ApiError(RemoteError):
         if hint:
             text += f" ({hint})"
         super().__init__(text)
+
+
+class ImportVerificationError(HpconfigError):
+    """The manifests import generated do not plan clean against the data they came from: a bug
+    of hpconfig, so nothing is written (exit 1)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"import wrote nothing: {detail}. This is a bug of hpconfig; please report it "
+            "(with --debug output)"
+        )
 
 
 class UnsafePlanError(HpconfigError):

@@ -218,4 +218,5 @@ def test_every_golden_file_is_one_the_test_writes() -> None:
 
     expected |= {f"refresh/{case}.{kind}" for case in CASE_NAMES for kind in ("diff", "txt")}
     found = {path.relative_to(GOLDEN).as_posix() for path in GOLDEN.rglob("*") if path.is_file()}
-    assert found == expected
+    # import/ is tests/test_import_layout.py's, which checks its own set of files whole.
+    assert {name for name in found if not name.startswith("import/")} == expected

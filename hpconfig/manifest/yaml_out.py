@@ -64,6 +64,11 @@ _SHORT_ESCAPES = {
 }
 
 
+# Most values are short printable ASCII: one regex answers "all visible" for them at once.
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class UnrepresentableError(ValueError):
     """A value that no YAML file can hold exactly; the message says why."""
 
@@ -102,23 +107,28 @@ def reads_as_string(text: str) -> bool:
 
 def plain_ok(text: str, flow: bool = False) -> bool:
     """True when ``text`` can be written as a plain scalar (in a flow collection with ``flow``)."""
-    if not text or text != text.strip(" ") or text[0] in _INDICATORS:
+    if not text or "\n" in text or text != text.strip(" ") or text[0] in _INDICATORS:
         return False
     if ": " in text or " #" in text or text.endswith(":"):
         return False
     if flow and any(char in _FLOW_INDICATORS for char in text):
         return False
-    if not all(visible(char) for char in text):
+    if not _all_visible(text):
         return False
     return reads_as_string(text)
 
 
+def _all_visible(text: str) -> bool:
+    return bool(_PRINTABLE_ASCII.fullmatch(text)) or all(visible(char) for char in text)
+
+
 def _check_encodable(text: str) -> None:
-    for char in text:
-        if 0xD800 <= ord(char) <= 0xDFFF:
-            raise UnrepresentableError(
-                f"the text holds a lone surrogate (U+{ord(char):04X}), which no YAML file can hold"
-            )
+    found = _SURROGATE.search(text)
+    if found:
+        raise UnrepresentableError(
+            f"the text holds a lone surrogate (U+{ord(found.group()):04X}), which no YAML file "
+            "can hold"
+        )
 
 
 def double_quoted(text: str) -> str:
@@ -152,7 +162,7 @@ def _block_ok(text: str) -> bool:
     if "\n" not in text or not text.strip("\n"):
         return False
     lines = text.split("\n")
-    return all(not line.endswith(" ") and all(visible(c) for c in line) for line in lines)
+    return all(not line.endswith(" ") and _all_visible(line) for line in lines)
 
 
 def block(text: str, indent: int) -> str:
@@ -179,6 +189,20 @@ def scalar(value: object, indent: int = 0, flow: bool = False) -> str:
     """``value`` (a string, bool, int or None) as YAML text after ``key: ``, where the key
     stands ``indent`` columns in; a block scalar's lines go 2 further in. ``flow``: the value
     sits in a flow collection (``{policy: manual}``), where no block scalar can stand."""
+    if isinstance(value, str) and len(value) <= _CACHED_LENGTH:
+        return _scalar_cached(value, indent, flow)  # owners, enums, durations repeat
+    return _scalar(value, indent, flow)
+
+
+_CACHED_LENGTH = 120
+
+
+@lru_cache(maxsize=8192)
+def _scalar_cached(value: str, indent: int, flow: bool) -> str:
+    return _scalar(value, indent, flow)
+
+
+def _scalar(value: object, indent: int, flow: bool) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -192,6 +216,6 @@ def scalar(value: object, indent: int = 0, flow: bool = False) -> str:
         return value
     if not flow and _block_ok(value):
         return block(value, indent)
-    if "\n" not in value and all(visible(char) for char in value):
+    if "\n" not in value and _all_visible(value):
         return single_quoted(value)
     return double_quoted(value)
