@@ -35,11 +35,11 @@ from ruamel.yaml.scalarstring import LiteralScalarString  # noqa: E402
 from ruamel.yaml.util import load_yaml_guess_indent  # noqa: E402
 
 from hpconfig.diff import diff  # noqa: E402
-from hpconfig.manifest import yaml_out  # noqa: E402
 from hpconfig.manifest.composer import load_text  # noqa: E402
 from hpconfig.manifest.project import load_project  # noqa: E402
 from hpconfig.manifest.rewrite import _expected, rewrite  # noqa: E402
 from hpconfig.manifest.spans import Spans  # noqa: E402
+from hpconfig.manifest.writer import stated_value  # noqa: E402
 from hpconfig.refresh import ControlUpdate, refresh_work  # noqa: E402
 from hpconfig.remote.live import read_live  # noqa: E402
 from tests.conftest import TODAY  # noqa: E402
@@ -55,7 +55,7 @@ def updates_of(name: str) -> dict[str, list[ControlUpdate]]:
     project = load_project([directory], config if config.exists() else None, TODAY)
     live = read_live(case_seed(name)["controls"]).controls
     plan = diff(project.desired, live, project.config.ignore)
-    work = refresh_work(plan, live)
+    work = refresh_work(plan, live, stated_value)
     return {Path(file).name: updates for file, updates in work.updates.items()}
 
 
@@ -95,9 +95,8 @@ def ruamel_rewrite(text: str, updates: list[ControlUpdate]) -> str:
         for item in update.fields:
             if item.value is None:
                 continue
-            if item.field == "freshness.duration":
-                value: Any = yaml_out.duration(item.value)
-            elif isinstance(item.value, str) and "\n" in item.value:
+            value: Any
+            if isinstance(item.value, str) and "\n" in item.value:
                 value = LiteralScalarString(item.value)
             else:
                 value = item.value

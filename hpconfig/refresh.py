@@ -11,11 +11,11 @@ that does not parse). Pure: no files, no YAML, no HTTP; ``manifest.rewrite`` edi
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hpconfig.control import FIELD_TABLE, FIELDS_BY_NAME, Control, normalise_text
+from hpconfig.control import FIELD_TABLE, Control
 from hpconfig.plan import ChangeKind, Plan
 
 _ORDER = {managed.name: index for index, managed in enumerate(FIELD_TABLE)}
@@ -23,8 +23,9 @@ _ORDER = {managed.name: index for index, managed in enumerate(FIELD_TABLE)}
 
 @dataclass(frozen=True)
 class FieldUpdate:
-    """One field of one control to set in its manifest: ``value`` in manifest form (seconds for
-    a duration), and the values as the plan shows them."""
+    """One field of one control to set in its manifest: ``value`` as a manifest states it (a
+    duration as its text, ``30d``; None: nothing to write, see ``policy: none``), and the values
+    as the plan shows them."""
 
     identifier: str
     field: str
@@ -67,50 +68,32 @@ class Work:
         return sum(len(c.fields) for updates in self.updates.values() for c in updates)
 
 
-def manifest_value(name: str, live: Control) -> tuple[Any, str | None]:
-    """The live value of field ``name`` as a manifest writes it, or (None, why it cannot be)."""
-    managed = FIELDS_BY_NAME[name]
-    value = live.values.get(name)
-    if name == "owner":
-        if value is None:
-            return (
-                None,
-                "the owner in Hyperproof has no email (a service account?); no manifest can "
-                "name it",
-            )
-        written = live.written.get(name)
-        return (written.strip() if isinstance(written, str) else value), None
-    if name == "freshness.duration":
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value, None
-        if value is None:
-            return None, "Hyperproof has no duration; remove it from the manifest by hand"
-        return None, "Hyperproof's duration is not one a manifest can hold"
-    if managed.enum:
-        if value in managed.enum:
-            return value, None
-        shown = "nothing" if value is None else repr(value)
-        return (
-            None,
-            f"Hyperproof has {shown}, which a manifest cannot set "
-            f"(one of {', '.join(managed.enum)})",
-        )
-    if isinstance(value, str):
-        # Normalised: what the plan compares, without stray whitespace. Multi-line text gets
-        # its last line break back, so that it is written as the usual `|` block.
-        if managed.normalise is normalise_text and "\n" in value:
-            return value + "\n", None
-        return value, None
-    return None, "Hyperproof's value is not text"
+# The live value of a field as a manifest states it (``manifest.writer.stated_value``, import's
+# own: one reading of the field table in the import direction): None when Hyperproof has
+# nothing to state, ValueError (with the reason) when no manifest can state it exactly. Passed
+# in, so that this module stays pure.
+StateValue = Callable[[Control, str], Any]
+
+
+def _stated(state: StateValue, live: Control, name: str) -> tuple[Any, str | None]:
+    """The value to write, or (None, why it cannot be written)."""
+    try:
+        value = state(live, name)
+    except ValueError as why:
+        return None, str(why)
+    if value is None:
+        return None, "Hyperproof has no value for it that a manifest can state; remove it by hand"
+    return value, None
 
 
 def refresh_work(
     plan: Plan,
     live: Mapping[str, Control],
+    state: StateValue,
     fields: Collection[str] | None = None,
 ) -> Work:
     """The fields to write and what is left alone, from ``plan`` and the ``live`` controls it
-    was made from; with ``fields``, only those fields are written."""
+    was made from, each value as ``state`` states it; with ``fields``, only those fields."""
     work = Work()
     for change in plan.changes:
         file = change.source.file if change.source else None
@@ -138,18 +121,14 @@ def refresh_work(
                     LeftAlone(change.identifier, item.field, "not among --fields", file)
                 )
                 continue
-            if (
-                item.field == "freshness.duration"
-                and policy_to_none
-                and have.values.get(item.field) is None
-            ):
-                # `policy: none` on the control drops an inherited duration; an own one goes
-                # by hand (the rewrite refuses to delete).
+            if item.field == "freshness.duration" and policy_to_none:
+                # `policy: none` on the control drops an inherited duration; a duration the
+                # control states itself goes by hand (the edits refuse to delete it).
                 updates.append(
                     FieldUpdate(change.identifier, item.field, None, item.expected, None)
                 )
                 continue
-            value, why = manifest_value(item.field, have)
+            value, why = _stated(state, have, item.field)
             if why is not None:
                 work.left_alone.append(LeftAlone(change.identifier, item.field, why, file))
                 continue

@@ -87,7 +87,7 @@ def test_hostile_text_from_hyperproof_stays_a_value(
 def test_an_inherited_value_is_set_on_the_control_never_in_defaults() -> None:
     result = rewrite(
         MANIFEST,
-        [update("A-3", owner="ann@example.com", freshness_duration=14 * 86400)],
+        [update("A-3", owner="ann@example.com", freshness_duration="2w")],
         "m.yaml",
     )
     assert result.refused == []

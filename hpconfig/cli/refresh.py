@@ -105,6 +105,7 @@ def refresh(
 ) -> int:
     """Rewrite the manifests so that drifted fields match Hyperproof, changing nothing else."""
     from hpconfig.manifest.rewrite import rewrite
+    from hpconfig.manifest.writer import stated_value
     from hpconfig.refresh import refresh_work
     from hpconfig.remote import settings as settings_module
     from hpconfig.remote.client import HyperproofClient
@@ -135,7 +136,7 @@ def refresh(
     )
     with HyperproofClient(settings) as client:
         plan, live = plan_and_live(client, project.desired, project.config, only)
-    work = refresh_work(plan, live, wanted)
+    work = refresh_work(plan, live, stated_value, wanted)
     left = list(work.left_alone)
     changed: dict[str, tuple[Path, str, str]] = {}  # file → (path, old text, new text)
     regions: dict[str, Any] = {}

@@ -27,7 +27,7 @@ class Refused(Exception):
 
 def _text_of(update: FieldUpdate, indent: int, flow: bool) -> str:
     if update.field == "freshness.duration":
-        return yaml_out.duration(update.value)
+        return str(update.value)  # stated as its text already (``30d``, ``PT90M``): plain-safe
     return yaml_out.scalar(update.value, indent, flow)
 
 

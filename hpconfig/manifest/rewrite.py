@@ -46,9 +46,7 @@ def _expected(data: Any, updates: list[ControlUpdate]) -> Any:
         for item in by_identifier[control["identifier"]].fields:
             if item.value is None:
                 continue
-            shown = (
-                yaml_out.duration(item.value) if item.field == "freshness.duration" else item.value
-            )
+            shown = item.value
             if "." in item.field:
                 outer, inner = item.field.split(".")
                 nested = control.get(outer)
