@@ -80,7 +80,7 @@ def test_colliding_stems_each_get_a_digest_that_does_not_depend_on_the_others() 
 
 
 def test_identifiers_are_sorted_as_a_person_reads_numbers() -> None:
-    identifiers = ["CC6.10", "CC6.2", "CC6.1", "A1", "CC10.1", "cc6.3"]
+    identifiers = ["CC6.10", "CC6.2", "CC6.1", "A1", "CC10.1", "cc6.3", "\u00b9", "\u0661"]
     assert sorted(identifiers, key=lambda i: (identifier_order(i), i)) == [
         "A1",
         "CC6.1",
@@ -88,6 +88,8 @@ def test_identifiers_are_sorted_as_a_person_reads_numbers() -> None:
         "CC6.10",
         "CC10.1",
         "cc6.3",
+        "\u00b9",  # superscript one and Arabic-Indic one are digits to str.isdigit, not to int
+        "\u0661",
     ]
 
 

@@ -69,7 +69,7 @@ def identifier_order(identifier: str) -> tuple[tuple[int, int | str], ...]:
     """Identifiers in the order a person expects: ``CC6.2`` before ``CC6.10``; two that differ
     only in how a number is written (``A1``, ``A01``) are ordered by their text, after this key."""
     return tuple(
-        (0, int(part)) if part.isdigit() and len(part) < 30 else (1, part)
+        (0, int(part)) if part.isascii() and part.isdigit() and len(part) < 30 else (1, part)
         for part in re.split(r"([0-9]+)", identifier)
     )
 
