@@ -63,10 +63,6 @@ class Work:
     updates: dict[str, list[ControlUpdate]] = field(default_factory=dict)
     left_alone: list[LeftAlone] = field(default_factory=list)
 
-    @property
-    def count(self) -> int:
-        return sum(len(c.fields) for updates in self.updates.values() for c in updates)
-
 
 # The live value of a field as a manifest states it (``manifest.writer.stated_value``, import's
 # own: one reading of the field table in the import direction): None when Hyperproof has

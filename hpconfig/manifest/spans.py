@@ -115,7 +115,6 @@ class Spans:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = lines_of(text)
-        self.anchored: dict[str, Node] = {}
         self.aliased: set[str] = set()
         parser = _Parser(text.encode("utf-8", "surrogatepass"))
         try:
@@ -164,8 +163,6 @@ class Spans:
                 kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
                 flow = bool(getattr(event, "flow_style", False))
                 node = Node(kind, start, end, flow=flow, anchor=event.anchor, in_flow=in_flow)
-            if node.anchor:
-                self.anchored[node.anchor] = node
             if stack:
                 parent = stack[-1]
                 if parent.kind == "map" and len(parent.keys) == len(parent.items):
