@@ -140,7 +140,9 @@ def test_a_value_no_yaml_file_can_hold_is_refused() -> None:
     value=st.text(st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=40).filter(
         lambda text: text.strip()
     ),
-    target=st.sampled_from([("A-1", "description"), ("A-1", "notes"), ("A-2", "notes")]),
+    target=st.sampled_from(
+        [("A-1", "description"), ("A-1", "name"), ("A-1", "notes"), ("A-2", "notes")]
+    ),
 )
 def test_any_text_is_written_as_that_text(value: str, target: tuple[str, str]) -> None:
     identifier, field = target
@@ -194,3 +196,10 @@ def test_the_pull_request_body_fits_github_and_keeps_its_table() -> None:
     many = [Refreshed(update(f"C-{i:05d}", owner="b@example.com"), ("owner",)) for i in range(3000)]
     cut = markdown_body(many, [], diff)
     assert len(cut.encode()) <= 65_000 and "was cut to fit" in cut
+
+
+def test_a_comment_after_a_value_that_becomes_a_block_goes_after_its_header() -> None:
+    result = rewrite(MANIFEST, [update("A-1", name="two\nlines")], "m.yaml")
+    assert result.refused == []
+    assert "    name: |-   # aligned\n      two\n      lines\n    description: |\n" in result.text
+    assert_set(result.text, "A-1", "name", "two\nlines")

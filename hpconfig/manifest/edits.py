@@ -107,8 +107,21 @@ class Editor:
             start, end = self.spans.value_range(node)
         indent = self.spans.column(key.start)
         new = self.lines(_text_of(update, indent, node.in_flow))
-        start, end, new = self._keep_comment_column(start, end, new)
+        if self.newline in new:
+            start, end, new = self._comment_after_header(end, start, new)
+        else:
+            start, end, new = self._keep_comment_column(start, end, new)
         self.edits.append((start, end, new))
+
+    def _comment_after_header(self, end: int, start: int, new: str) -> tuple[int, int, str]:
+        """A block scalar replacing a value that a comment follows on its line: the comment
+        goes after the block's header (``| # comment``), never into the block's text."""
+        line = self.spans.lines[self.spans.line_index(end)]
+        after = self.spans.text[end : line[1]]
+        if not after.strip():
+            return start, end, new
+        header, rest = new.split(self.newline, 1)
+        return start, line[1], header + after + self.newline + rest
 
     def _keep_comment_column(self, start: int, end: int, new: str) -> tuple[int, int, str]:
         """A one-line value followed by spaces and a comment: the comment keeps its column
