@@ -262,6 +262,29 @@ def read_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         os.close(descriptor)
 
 
+def check_replaceable(path: Path) -> None:
+    """A manifest that ``refresh`` may replace: a regular file, itself no symlink, reached
+    through real directories (a pull request can commit a link that leads out of the
+    repository). ``ReportPathError`` (exit 3) says why not."""
+    linked = symlinked_directory(path)
+    if linked is not None:
+        raise ReportPathError(
+            f"{path}: {linked} is a symlink; hpconfig rewrites a manifest only through real "
+            "directories"
+        )
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as error:
+        raise ReportPathError(f"{path}: cannot use it: {error.strerror}") from None
+    if stat.S_ISLNK(mode):
+        raise ReportPathError(
+            f"{path}: a symlink; hpconfig never replaces one or writes a manifest through it "
+            "(edit the file it points to, or name that file)"
+        )
+    if not stat.S_ISREG(mode):
+        raise ReportPathError(f"{path}: {file_kind(mode)}, not a regular file")
+
+
 def file_kind(mode: int) -> str:
     """What a file that is not a regular one is, in words, for the messages that refuse it."""
     for test, words in (

@@ -223,6 +223,10 @@ def test_every_report_matches_its_golden_file(plan_name: str) -> None:
 def test_every_golden_file_is_one_the_test_writes() -> None:
     """A renamed format or plan leaves no orphan behind."""
     expected = {f"{plan}/{name}" for plan in PLANS for name in RENDERERS}
+    # refresh's diffs and summaries (tests/test_refresh.py), one of each per case
+    from tests.refresh_cases import CASE_NAMES
+
+    expected |= {f"refresh/{case}.{kind}" for case in CASE_NAMES for kind in ("diff", "txt")}
     found = {path.relative_to(GOLDEN).as_posix() for path in GOLDEN.rglob("*") if path.is_file()}
     # import/ is tests/test_import_layout.py's and check/ tests/test_check_golden.py's: each
     # keeps its own set of files whole.

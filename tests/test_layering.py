@@ -55,6 +55,8 @@ CORE = (
     "hpconfig.render.check_text",
     "hpconfig.render.check_machine",
     "hpconfig.render.check_formats",
+    "hpconfig.render.refresh",
+    "hpconfig.refresh",
 )
 REMOTE = (
     "hpconfig.remote.settings",
@@ -84,7 +86,9 @@ def test_the_remote_wing_loads_no_yaml() -> None:
 
 
 def test_the_manifest_wing_never_loads_requests() -> None:
-    loaded = loaded_after("import hpconfig.manifest.project, hpconfig.manifest.config_file")
+    loaded = loaded_after(
+        "import hpconfig.manifest.project, hpconfig.manifest.config_file, hpconfig.manifest.rewrite"
+    )
     assert "yaml" in loaded
     assert not _of(loaded, "requests", "urllib3", "hpconfig.remote")
 

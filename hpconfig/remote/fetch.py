@@ -65,10 +65,25 @@ def make_plan(
 ) -> Plan:
     """The plan; with ``only``, of the controls whose identifier it accepts, on both sides;
     with ``owners``, its owners checked (apply checks them itself, with the same one list)."""
+    return plan_and_live(client, desired, config, only, owners)[0]
+
+
+def plan_and_live(
+    client: HyperproofClient,
+    desired: dict[str, Control],
+    config: ProjectConfig,
+    only: Callable[[str], bool] | None = None,
+    owners: bool = True,
+) -> tuple[Plan, dict[str, Control]]:
+    """The plan, and the live controls it compared (what ``refresh`` writes back)."""
     if only is not None:
         desired = {key: control for key, control in desired.items() if only(key)}
-    plan = plan_from_live(fetch_live(client, desired), desired, config, only)
-    return check_owners(client, plan) if owners else plan
+    live = fetch_live(client, desired)
+    plan = plan_from_live(live, desired, config, only)
+    controls = live.controls
+    if only is not None:
+        controls = {key: control for key, control in controls.items() if only(key)}
+    return (check_owners(client, plan) if owners else plan), controls
 
 
 def plan_from_live(
