@@ -10,7 +10,6 @@ hpconfig. Markdown has its own escapes (``render.markdown``), built on these.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 
@@ -105,4 +104,6 @@ def inert_json(text: str) -> str:
 def stop_token(text: str) -> str:
     """A token for ``::stop-commands::``: a digest of the text it guards, so the text cannot
     contain it, and two runs on the same data print the same bytes."""
+    import hashlib  # GitHub commands only: a validate in a hook starts without it
+
     return "hpconfig-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -9,6 +9,7 @@ only through ``hpconfig.cli.output`` (redacted, inert, encodable).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import sys
@@ -26,7 +27,26 @@ log = logging.getLogger("hpconfig")
 
 
 class _Group(click.Group):
-    """Maps click's errors and hpconfig's exceptions to exit codes, in one place."""
+    """Maps click's errors and hpconfig's exceptions to exit codes, in one place; finds each
+    command in ``lazy_commands`` (name → ``"module:attribute"``, filled by ``hpconfig.cli``) and
+    imports its module only when the command is asked for."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if command is None and cmd_name in self.lazy_commands:
+            module, _, attribute = self.lazy_commands[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)  # a module's @cli.command() may have already
+        if command is not None and not getattr(command, "_hpconfig_globals", False):
+            accept_global_options(command)
+        return command
 
     def main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False
@@ -135,6 +155,7 @@ def accept_global_options(command: click.Command) -> None:
     The group's own options are parsed before the command's, so these only add to them; the
     environment (HPCONFIG_CONFIG) is read by the group alone, so a flag here always wins.
     """
+    command._hpconfig_globals = True  # type: ignore[attr-defined]  # once per command
     command.params += [
         click.Option(
             ["--debug"],
