@@ -9,7 +9,7 @@ wording of messages; durations are explained by ``hpconfig.durations``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,8 +49,38 @@ def load_schema(name: str) -> dict[str, Any]:
     return schema
 
 
+# A part of a schema checked alone: None (the whole), ``("control",)`` (a definition),
+# ``("control", "owner")`` (one of its properties) or ``("control", SHALLOW)`` (the definition
+# with every property allowed any value: its own keywords only, such as required keys).
+Part = tuple[str, ...] | None
+SHALLOW = ""
+
+
+def _schema_of(name: str, part: Part) -> dict[str, Any]:
+    """The schema, or a part of it standing alone (with the same ``$id`` and ``$defs``, so that
+    its references resolve as in the whole)."""
+    schema = load_schema(name)
+    if part is None:
+        return schema
+    kept: dict[str, Any] = {k: schema[k] for k in ("$schema", "$id", "$defs") if k in schema}
+    own = schema["$defs"][part[0]]
+    if len(part) == 1:
+        return {**kept, **own}
+    if part[1] == SHALLOW:
+        return {**kept, **own, "properties": dict.fromkeys(own["properties"], True)}
+    return {**kept, **_inline(schema, own["properties"][part[1]])}
+
+
+def _inline(schema: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """A subschema that is only a reference to a definition → that definition: jsonschema
+    resolves a root ``$ref`` on every call, a third of the time a small value takes."""
+    while set(part) == {"$ref"} and part["$ref"].startswith("#/$defs/"):
+        part = schema["$defs"][part["$ref"].removeprefix("#/$defs/")]
+    return part
+
+
 @cache
-def validator(name: str) -> jsonschema.Draft202012Validator:
+def validator(name: str, part: Part = None) -> jsonschema.Draft202012Validator:
     import jsonschema
 
     from hpconfig.manifest.emails import is_email
@@ -58,11 +88,11 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
     # Formats are annotations in 2020-12; `email` is asserted, with the model's own verdict.
     formats = jsonschema.FormatChecker(formats=())
     formats.checks("email")(is_email)
-    return jsonschema.Draft202012Validator(load_schema(name), format_checker=formats)
+    return jsonschema.Draft202012Validator(_schema_of(name, part), format_checker=formats)
 
 
 @cache
-def _gate(name: str) -> Callable[[Any], bool] | None:
+def _gate(name: str, part: Part = None) -> Callable[[Any], bool] | None:
     """A compiled validity check (jsonschema-rs), about 100x faster than jsonschema's own.
 
     It only answers valid or not; jsonschema then words the problems of documents it rejects, so
@@ -77,7 +107,7 @@ def _gate(name: str) -> Callable[[Any], bool] | None:
 
     # The same format verdicts as jsonschema's (see validator): email asserted, uri not.
     compiled = jsonschema_rs.validator_for(
-        load_schema(name),
+        _schema_of(name, part),
         validate_formats=True,
         formats={"email": is_email, "uri": lambda _: True},
     )
@@ -119,8 +149,8 @@ def suggestion(word: str, choices: list[str]) -> str:
     return "; allowed: " + ", ".join(sorted(choices))
 
 
-def _explain_pattern(error: ValidationError) -> str | None:
-    field = error.absolute_path[-1] if error.absolute_path else ""
+def _explain_pattern(error: ValidationError, path: list[Any]) -> str | None:
+    field = path[-1] if path else ""
     value = error.instance
     if field == "duration":
         try:
@@ -146,7 +176,9 @@ def _explain_pattern(error: ValidationError) -> str | None:
     return f"{shown(value)} does not match the pattern {shown(error.validator_value)}"
 
 
-def _message(error: ValidationError) -> str | None:
+def _message(error: ValidationError, path: list[Any] | None = None) -> str | None:
+    """The wording of one error; ``path`` is the value's path in the whole document (the
+    error's own path when it was checked whole)."""
     keyword = error.validator
     value = error.instance
     schema: Any = error.schema
@@ -176,7 +208,7 @@ def _message(error: ValidationError) -> str | None:
         keys = ", ".join(sorted(schema.get("properties", {})))
         return f"must set at least one of: {keys}"
     if keyword in ("pattern", "not") and isinstance(value, str):
-        return _explain_pattern(error)
+        return _explain_pattern(error, list(error.absolute_path) if path is None else path)
     if keyword == "format" and expected == "email":
         from hpconfig.manifest.emails import email_problem
 
@@ -203,8 +235,7 @@ def check(document: Document, name: str) -> tuple[list[Problem], set[tuple[Any, 
     if gate is not None and gate(document.data):
         return found, invalid
     worded: set[tuple[Any, ...]] = set()  # a string that fails two patterns gets one message
-    for error in validator(name).iter_errors(document.data):
-        path = list(error.absolute_path)
+    for path, error in _errors(document.data, name):
         if document.damaged and under(path, document.damaged):
             continue  # the loader already said what is wrong here
         if error.validator in ("pattern", "not"):
@@ -232,7 +263,59 @@ def check(document: Document, name: str) -> tuple[list[Problem], set[tuple[Any, 
                     Problem(document.locate(path), json_path(path), f"missing required key {key!r}")
                 )
             continue
-        message = _message(error)
+        message = _message(error, path)
         if message is not None:
             found.append(Problem(document.locate(path), json_path(path), message))
     return found, invalid
+
+
+# Schemas whose top level holds one long list of items all under one definition, and which
+# put no other constraint on the list than its type: (the list's key, the items' definition).
+# A document that fails the gate is then checked item by item, and a failing item property by
+# property, so that one bad control out of ten thousand costs one field's trip through
+# jsonschema, not the file's or the control's.
+_ITEMS = {"manifest": ("controls", "control")}
+# The keywords of a definition that can be checked apart from its properties' values.
+_OWN_KEYWORDS = {"title", "description", "examples", "type", "additionalProperties", "required"}
+
+
+def _errors(data: Any, name: str) -> Iterator[tuple[list[Any], Any]]:
+    """jsonschema's errors of ``data`` (``ValidationError``), each with its absolute path,
+    worded only where the gate fails: the document without its items, then each failing item."""
+    split = _ITEMS.get(name)
+    items = data.get(split[0]) if split and isinstance(data, dict) else None
+    item_gate = _gate(name, split[1:]) if split else None
+    if split is None or item_gate is None or not isinstance(items, list):
+        yield from whole_errors(data, name)
+        return
+    whole_gate = _gate(name)
+    shell = {**data, split[0]: []}
+    if whole_gate is None or not whole_gate(shell):
+        yield from whole_errors(shell, name)
+    for index, item in enumerate(items):
+        if not item_gate(item):
+            for path, error in _item_errors(item, name, split[1]):
+                yield [split[0], index, *path], error
+
+
+def _item_errors(item: Any, name: str, definition: str) -> Iterator[tuple[list[Any], Any]]:
+    """The errors of one item: its definition's own keywords, then each property that fails
+    its gate, in the order jsonschema checks them."""
+    own = load_schema(name)["$defs"][definition]
+    if not isinstance(item, dict) or not set(own) - {"properties"} <= _OWN_KEYWORDS:
+        for error in validator(name, (definition,)).iter_errors(item):
+            yield list(error.absolute_path), error
+        return
+    if not _gate(name, (definition, SHALLOW))(item):  # type: ignore[misc]
+        for error in validator(name, (definition, SHALLOW)).iter_errors(item):
+            yield list(error.absolute_path), error
+    for key in own["properties"]:
+        if key in item and not _gate(name, (definition, key))(item[key]):  # type: ignore[misc]
+            for error in validator(name, (definition, key)).iter_errors(item[key]):
+                yield [key, *error.absolute_path], error
+
+
+def whole_errors(data: Any, name: str) -> Iterator[tuple[list[Any], Any]]:
+    """jsonschema's errors of the whole document, as it words them without the split."""
+    for error in validator(name).iter_errors(data):
+        yield list(error.absolute_path), error
