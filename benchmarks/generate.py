@@ -74,6 +74,8 @@ def write_manifests(
                     lines[mine[0]] = f"    {key}: {value}"
                 else:  # an unknown key
                     lines.append(f"    {key}: {value}")
+        if not chunk:
+            lines[-1] = "controls: []"  # more files than controls
         path = out / f"controls-{file_index:02d}.yaml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         written.append(path)
