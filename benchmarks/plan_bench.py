@@ -195,7 +195,7 @@ def diff_row(count: int) -> None:
     row(label, min(ours), min(floors), None)
 
 
-def decoder_rows(root: Path, count: int) -> None:
+def decoder_rows(root: Path, count: int, plans: dict[int, float]) -> None:
     """json, orjson and msgspec on the list's bytes, as the sandbox serves them."""
     org = generate_org(count, 50)
     body = json.dumps(org["controls"]).encode()
@@ -226,6 +226,13 @@ def decoder_rows(root: Path, count: int) -> None:
             seconds,
             best["json"],
             None,
+        )
+    fastest = min(best, key=best.__getitem__)
+    if count in plans and fastest != "json":
+        saved = best["json"] - best[fastest]
+        print(
+            f"  {fastest} would save {show(saved)} of the {show(plans[count])} plan of "
+            f"{count:,} controls ({saved / plans[count]:.1%})"
         )
 
 
@@ -261,7 +268,7 @@ def main() -> None:
         base = min(plans)
         scale_rows(root, args, base, plans[base])
         diff_row(args.diff_controls)
-        decoder_rows(root, args.json_controls)
+        decoder_rows(root, args.json_controls, plans)
         naive_row(root, args)
 
 

@@ -7,10 +7,6 @@ A new command is one line in ``COMMANDS``: its name and ``"module:attribute"``.
 
 from __future__ import annotations
 
-import atexit
-import os
-import sys
-import threading
 from typing import NoReturn
 
 from hpconfig.cli.app import cli, use_color
@@ -29,25 +25,5 @@ cli.lazy_commands.update(COMMANDS)
 
 def main() -> NoReturn:
     """The ``hpconfig`` command: run, then leave without tearing the interpreter down."""
-    try:
-        cli.main(prog_name="hpconfig")
-    except SystemExit as stop:
-        _leave(stop.code)
-    raise AssertionError("cli.main always exits")  # pragma: no cover
-
-
-def _leave(code: str | int | None) -> NoReturn:
-    """Exit with ``code`` once the output is flushed and the exit handlers have run, skipping
-    the interpreter's teardown: freeing every module one by one took 10 ms, a tenth of a
-    pre-commit hook's run. Only the command line exits this way (never ``cli.main`` in a
-    test); with another thread alive, or output that cannot be flushed, Python exits as usual.
-    """
-    if (code is not None and not isinstance(code, int)) or threading.active_count() > 1:
-        sys.exit(code)
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        sys.exit(code)
-    atexit._run_exitfuncs()  # logging's shutdown and any other handler, as at a normal exit
-    os._exit(code or 0)
+    cli.fast_exit = True
+    cli.main(prog_name="hpconfig")
