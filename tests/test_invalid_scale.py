@@ -84,3 +84,26 @@ def test_a_bad_top_level_is_worded_without_the_controls(monkeypatch: pytest.Monk
     assert [(p.path, p.message) for p in found] == [
         ("$.versoin", "unknown key 'versoin'; did you mean 'version'?")
     ]
+
+
+def test_the_sort_key_orders_problems_as_their_comparisons_do() -> None:
+    """``problem_order`` (a key: cheap) sorts exactly as ``Problem``'s dataclass order."""
+    import random
+
+    from hpconfig.errors import Location, Problem, problem_order
+
+    rng = random.Random(15)
+    problems = [
+        Problem(
+            Location(
+                rng.choice(["a.yaml", "b.yaml", "a.yml"]), rng.randint(0, 3), rng.randint(0, 3)
+            ),
+            rng.choice(["", "$.controls[1]", "$.controls[10]"]),
+            rng.choice(["x", "y", "missing required key 'identifier'"]),
+        )
+        for _ in range(400)
+    ]
+    assert sorted(problems, key=problem_order) == sorted(problems)
+    assert [id(p) for p in sorted(problems, key=problem_order)] == [
+        id(p) for p in sorted(problems)
+    ]  # stable alike: equal problems keep their order
