@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +141,11 @@ def _kind(value: Any) -> str:
 
 def suggestion(word: str, choices: list[str]) -> str:
     """``"; did you mean 'owner'?"`` for the closest choice, or the list of choices."""
+    return _suggestion(word, tuple(choices))
+
+
+@lru_cache(maxsize=1024)  # a mistyped key is mistyped again, control after control
+def _suggestion(word: str, choices: tuple[str, ...]) -> str:
     import difflib  # only when wording a mistake
 
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
