@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import write_manifests  # noqa: E402
-from measure import HEADER, best_of, peak_rss_mb, row, show, timed  # noqa: E402
+from measure import HEADER, best_of, compile_package, peak_rss_mb, row, show, timed  # noqa: E402
 
 from hpconfig.sandbox import Sandbox, generate_org  # noqa: E402
 
@@ -261,6 +261,7 @@ def main() -> None:
     parser.add_argument("--json-controls", type=int, default=10_000)
     parser.add_argument("--naive-controls", type=int, default=3_000)
     args = parser.parse_args()
+    compile_package()
     print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

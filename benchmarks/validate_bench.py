@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import write_manifests  # noqa: E402
-from measure import HEADER, best_of, peak_rss_mb, row, timed  # noqa: E402
+from measure import HEADER, best_of, compile_package, peak_rss_mb, row, timed  # noqa: E402
 
 FLOOR = """
 import gc, sys, yaml
@@ -149,6 +149,7 @@ def main() -> None:
     parser.add_argument("--invalid-files", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    compile_package()
     print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -31,7 +31,8 @@ def validate(obj: dict[str, Any], paths: tuple[Path, ...], output_format: str) -
     project = load_project(list(paths), obj["config_path"])
     note_inputs(project)
     problems = project.problems
-    every = sorted(problems + project.warnings, key=problem_order)
+    if output_format != "text":  # the warnings too, in one sorted list
+        every = sorted(problems + project.warnings, key=problem_order)
     if output_format == "json":
         emit(diagnostics.render_json(every, len(project.files), len(project.desired)), kind="json")
     elif output_format == "github":

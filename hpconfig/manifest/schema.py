@@ -71,12 +71,21 @@ def _schema_of(name: str, part: Part) -> dict[str, Any]:
     return {**kept, **_inline(schema, own["properties"][part[1]])}
 
 
-def _inline(schema: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
-    """A subschema that is only a reference to a definition → that definition: jsonschema
-    resolves a root ``$ref`` on every call, a third of the time a small value takes."""
-    while set(part) == {"$ref"} and part["$ref"].startswith("#/$defs/"):
-        part = schema["$defs"][part["$ref"].removeprefix("#/$defs/")]
-    return part
+def _inline(schema: dict[str, Any], part: Any, depth: int = 0) -> Any:
+    """A subschema with every reference to a definition (``{"$ref": "#/$defs/x"}`` alone)
+    replaced by that definition, at any depth: jsonschema resolves a reference on every call,
+    most of the time a small value takes. Definitions that nest deeper than 8 stay referenced."""
+    if isinstance(part, list):
+        return [_inline(schema, item, depth) for item in part]
+    if not isinstance(part, dict):
+        return part
+    ref = part.get("$ref")
+    if set(part) == {"$ref"} and isinstance(ref, str) and ref.startswith("#/$defs/"):
+        if depth >= 8:
+            return part
+        return _inline(schema, schema["$defs"][ref.removeprefix("#/$defs/")], depth + 1)
+    inlined = {key: _inline(schema, value, depth) for key, value in part.items()}
+    return part if inlined == part else inlined
 
 
 @cache
