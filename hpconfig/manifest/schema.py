@@ -1,27 +1,27 @@
 """The packaged JSON Schemas, and schema errors → problems a person understands.
 
-Owns: reading ``manifest``, ``config`` and ``plan`` schemas from the package (importlib.resources,
-so they work from a wheel), checking documents against them, and wording each error with its
-``file:line:col`` and JSON path. It must not read files or know what a control means beyond the
-wording of messages; durations are explained by ``hpconfig.durations``.
+Owns: reading ``manifest``, ``config`` and ``plan`` schemas from the package (the files beside
+it, or importlib.resources from a zipped install), checking documents against them (the compiled
+gate first; jsonschema, part by part, only where it fails), and locating each error with its
+``file:line:col`` and JSON path. The words are ``manifest.wording``'s. It must not read manifest
+files or know what a control means.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hpconfig.durations import DurationError, parse_duration
 from hpconfig.errors import Problem
 from hpconfig.manifest.document import Document, json_path, under
+from hpconfig.manifest.wording import _message, suggestion
 from hpconfig.untrusted import excerpt as shown
 
 if TYPE_CHECKING:
     import jsonschema
-    from jsonschema.exceptions import ValidationError
 
 # jsonschema is imported only when a document fails the fast gate: it takes longer to import
 # (a tenth of a second) than the gate takes to check ten thousand controls.
@@ -121,116 +121,6 @@ def _gate(name: str, part: Part = None) -> Callable[[Any], bool] | None:
         formats={"email": is_email, "uri": lambda _: True},
     )
     return compiled.is_valid
-
-
-_JSON_TYPES = {
-    "string": "a string",
-    "number": "a number",
-    "integer": "a whole number",
-    "boolean": "true or false",
-    "object": "a mapping (key: value)",
-    "array": "a list",
-    "null": "nothing (null)",
-}
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"true or false ({str(value).lower()})"
-    if isinstance(value, (int, float)):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return f"a string ({shown(value)})"
-    if isinstance(value, list):
-        return "a list"
-    return "a mapping"
-
-
-def suggestion(word: str, choices: list[str]) -> str:
-    """``"; did you mean 'owner'?"`` for the closest choice, or the list of choices."""
-    return _suggestion(word, tuple(choices))
-
-
-@lru_cache(maxsize=1024)  # a mistyped key is mistyped again, control after control
-def _suggestion(word: str, choices: tuple[str, ...]) -> str:
-    import difflib  # only when wording a mistake
-
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    if close:
-        return f"; did you mean {close[0]!r}?"
-    return "; allowed: " + ", ".join(sorted(choices))
-
-
-def _explain_pattern(error: ValidationError, path: list[Any]) -> str | None:
-    field = path[-1] if path else ""
-    value = error.instance
-    if field == "duration":
-        try:
-            parse_duration(value)
-        except DurationError as reason:
-            return str(reason)
-        return (
-            f"{shown(value)} is not a duration hpconfig accepts; "
-            "write e.g. 30d, 720h, P30D or PT720H"
-        )
-    if field == "identifier":
-        if value == "":
-            return None  # "must not be empty" says it
-        if error.validator == "not":
-            return f"{shown(value)} must not contain control or bidirectional characters"
-        return f"{shown(value)} must not start or end with whitespace"
-    if field == "expires":
-        return f"{shown(value)} is not a date; write YYYY-MM-DD"
-    if field in ("apiUrl", "tokenUrl"):
-        return f"{shown(value)} is not a URL; write https://..."
-    if error.validator == "not":
-        return f"{shown(value)} has characters that are not allowed here"
-    return f"{shown(value)} does not match the pattern {shown(error.validator_value)}"
-
-
-def _message(error: ValidationError, path: list[Any] | None = None) -> str | None:
-    """The wording of one error; ``path`` is the value's path in the whole document (the
-    error's own path when it was checked whole)."""
-    keyword = error.validator
-    value = error.instance
-    schema: Any = error.schema
-    expected: Any = error.validator_value
-    if keyword == "type":
-        wanted_text = (
-            " or ".join(_JSON_TYPES.get(t) or t for t in expected)
-            if isinstance(expected, list)
-            else _JSON_TYPES.get(expected, expected)
-        )
-        hint = "; give a value or remove the key" if value is None else ""
-        return f"expected {wanted_text}, found {_kind(value)}{hint}"
-    if keyword == "enum":
-        choices = [str(choice) for choice in expected]
-        hint = suggestion(value, choices) if isinstance(value, str) else ""
-        hint = hint if hint.startswith("; did") else ""
-        return f"{shown(value)} is not one of: {', '.join(choices)}{hint}"
-    if keyword == "const":
-        return f"must be {expected!r}, found {shown(value)}"
-    if keyword == "minLength" and expected == 1:
-        return "must not be empty"
-    if keyword == "maxLength":
-        return f"is longer than {expected} characters"
-    if keyword == "minItems":
-        return "must list at least one item"
-    if keyword == "minProperties":
-        keys = ", ".join(sorted(schema.get("properties", {})))
-        return f"must set at least one of: {keys}"
-    if keyword in ("pattern", "not") and isinstance(value, str):
-        return _explain_pattern(error, list(error.absolute_path) if path is None else path)
-    if keyword == "format" and expected == "email":
-        from hpconfig.manifest.emails import email_problem
-
-        return email_problem(value)
-    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        signs = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
-        return f"must be {signs[keyword]} {expected}, found {shown(value)}"
-    return error.message
 
 
 def problems_of(document: Document, name: str) -> list[Problem]:
