@@ -141,10 +141,11 @@ def read_live(answers: Iterable[Any]) -> LiveSet:
         raw_identifier = api.get("controlIdentifier") if isinstance(api, dict) else None
         identifier = raw_identifier if isinstance(raw_identifier, str) else ""
         live_id = text_of(raw_id)
-        problems += [
-            LiveProblem(identifier or text_of(raw_identifier), live_id, field, message)
-            for field, message in found
-        ]
+        if found:
+            problems += [
+                LiveProblem(identifier or text_of(raw_identifier), live_id, field, message)
+                for field, message in found
+            ]
         if not identifier.strip():
             if not found:
                 problems.append(
@@ -155,6 +156,9 @@ def read_live(answers: Iterable[Any]) -> LiveSet:
     controls: dict[str, Control] = {}
     not_compared: dict[str, NotCompared] = {}
     for identifier, entries in groups.items():
+        if len(entries) == 1 and not entries[0][1]:  # the common case: one sound control
+            controls[identifier] = live_control(entries[0][2], parse)
+            continue
         ids = tuple(sorted(entry[0] for entry in entries))
         if len(entries) > 1:
             detail = (
@@ -163,9 +167,7 @@ def read_live(answers: Iterable[Any]) -> LiveSet:
             )
             not_compared[identifier] = NotCompared(identifier, "duplicate-identifier", ids, detail)
             problems.append(LiveProblem(identifier, ", ".join(ids), "controlIdentifier", detail))
-        elif entries[0][1]:
+        else:
             detail = "; ".join(f"{field}: {message}" for field, message in entries[0][1])
             not_compared[identifier] = NotCompared(identifier, "malformed", ids, detail)
-        else:
-            controls[identifier] = live_control(entries[0][2], parse)
     return LiveSet(controls, not_compared, tuple(sorted(problems)))
