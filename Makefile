@@ -66,7 +66,10 @@ bench: $(TOOLS)
 	$(BIN)/python benchmarks/validate_bench.py
 	$(BIN)/python benchmarks/sandbox_bench.py
 	$(BIN)/python benchmarks/plan_bench.py
+	$(BIN)/python benchmarks/import_bench.py
+	$(BIN)/python benchmarks/refresh_bench.py
 	$(BIN)/python benchmarks/check_bench.py
+	$(BIN)/python benchmarks/hostile_bench.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

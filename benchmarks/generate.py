@@ -20,10 +20,25 @@ def _quoted(text: str) -> str:
     return json.dumps(text)
 
 
+# What an invalid control gets wrong, in turn: an enum, an address, a duration, an unknown key.
+MISTAKES = (
+    ("implementation", "finished"),
+    ("owner", "nobody@"),
+    ("freshness", "{duration: 30 days}"),
+    ("colour", "red"),
+)
+
+
 def write_manifests(
-    out: Path, controls: int, files: int, users: int = 50, org: dict[str, Any] | None = None
+    out: Path,
+    controls: int,
+    files: int,
+    users: int = 50,
+    org: dict[str, Any] | None = None,
+    invalid: float = 0.0,
 ) -> list[Path]:
-    """Write manifests for ``generate_org(controls, users)`` over ``files`` files."""
+    """Write manifests for ``generate_org(controls, users)`` over ``files`` files; with
+    ``invalid`` (0 to 1), that share of the controls, spread evenly, has one mistake each."""
     org = org or generate_org(controls, users)
     out.mkdir(parents=True, exist_ok=True)
     per_file = -(-controls // files)
@@ -40,6 +55,7 @@ def write_manifests(
         for offset, control in enumerate(chunk):
             index = file_index * per_file + offset
             description = control["description"].split("\n")
+            start = len(lines)
             lines += [
                 f"  - identifier: {control['controlIdentifier']}",
                 f"    name: {control['name']}",
@@ -51,6 +67,15 @@ def write_manifests(
                 f"    workStatus: {control['workStatus']}",
                 f"    freshness: {{duration: {DURATION_FORMS[index % len(DURATION_FORMS)][0]}}}",
             ]
+            if invalid and int((index + 1) * invalid) > int(index * invalid):
+                key, value = MISTAKES[int(index * invalid) % len(MISTAKES)]
+                mine = [i for i in range(start, len(lines)) if lines[i].startswith(f"    {key}:")]
+                if mine:
+                    lines[mine[0]] = f"    {key}: {value}"
+                else:  # an unknown key
+                    lines.append(f"    {key}: {value}")
+        if not chunk:
+            lines[-1] = "controls: []"  # more files than controls
         path = out / f"controls-{file_index:02d}.yaml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         written.append(path)

@@ -27,6 +27,8 @@ def main() -> None:
     parser.add_argument("--controls", type=int, default=10_000)
     parser.add_argument("--huge-mb", type=int, default=500)
     parser.add_argument("--bomb-mb", type=int, default=1024)
+    parser.add_argument("--cap-mb", type=int, default=DEFAULT_MAX_RESPONSE_MB)
+    parser.add_argument("--timeout", type=float, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         org = generate_org(args.controls, 50)
@@ -41,6 +43,7 @@ def main() -> None:
                 "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
                 "HPCONFIG_RETRY_BACKOFF": "0",
                 "NO_COLOR": "1",
+                "HPCONFIG_MAX_RESPONSE_MB": str(args.cap_mb),
             }
             plan = [sys.executable, "-m", "hpconfig", "plan", str(manifests)]
             clean = peak_rss_mb(plan, env)
@@ -52,16 +55,17 @@ def main() -> None:
                 sandbox.clear_faults()
                 last = ended.stderr.strip().splitlines()[-1]
                 print(
-                    f"{kind} answer of {size} MB (cap {DEFAULT_MAX_RESPONSE_MB} MB): peak "
+                    f"{kind} answer of {size} MB (cap {args.cap_mb} MB): peak "
                     f"{peak:.0f} MB RSS, exit {ended.returncode}: {last[:110]}"
                 )
             sandbox.add_fault("trickle", path="/v1/controls", delay=0.5, count=None)
             one = Path(tmp) / "one.yaml"  # a small manifest: the time is the network's
             one.write_text("controls:\n  - identifier: C-00001\n")
-            command = [sys.executable, "-m", "hpconfig", "plan", str(one), "--timeout", "5"]
+            timeout = f"{args.timeout:g}"
+            command = [sys.executable, "-m", "hpconfig", "plan", str(one), "--timeout", timeout]
             elapsed, ended = timed(command, env)
             print(
-                f"trickling server, --timeout 5: ended after {elapsed:.1f} s, "
+                f"trickling server, --timeout {timeout}: ended after {elapsed:.1f} s, "
                 f"exit {ended.returncode}"
             )
 

@@ -1,37 +1,52 @@
-"""Issue 4 figures: `hpconfig plan` on 10,000 controls in 20 files, the sandbox adding 50 ms to
-every request, against the floor of the same run: fetching the list (with its token) and
-`json.loads`-ing it, plus parsing the manifests with `CSafeLoader`. Also the requests one plan
-makes, its peak memory, and the naive script users write (DeepDiff with ignore_order over both
-lists) at 3,000 controls, against hpconfig at the same size.
+"""Issue 15 figures for `hpconfig plan`, each beside its fair floor measured in the same run.
 
-Both sides run as fresh processes, interleaved, best of --rounds. Run:
-`python benchmarks/plan_bench.py`.
+- plan of 10,000 and 50,000 controls in 20 files, the sandbox adding 50 ms to every request,
+  clean and with **every** control drifted (one field each). The fair floor fetches what the
+  plan fetches (the token, then each list the plan asked for) with `requests`, decodes it with
+  `json.loads`, and parses the same manifests with `CSafeLoader`, the collector paused, in a
+  fresh process;
+- scale: 100,000 controls in 100 files against the 10,000 above (linear: at most 11x), and the
+  peak memory of both sides at 100,000;
+- `diff` alone, 30,000 controls that all differ, against a plain comparison of the same flat
+  fields (in process);
+- json, orjson and msgspec decoding the list of 10,000 controls (collector paused), and what
+  the fastest would save in a whole plan;
+- the naive script users write first (DeepDiff over both lists) at 3,000 controls.
+
+Run: `python benchmarks/plan_bench.py` (a few minutes); `--controls 30 --scale 60` for a look.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import gc
+import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import write_manifests  # noqa: E402
-from measure import peak_rss_mb, timed  # noqa: E402
+from measure import HEADER, best_of, compile_package, peak_rss_mb, row, show, timed  # noqa: E402
 
 from hpconfig.sandbox import Sandbox, generate_org  # noqa: E402
 
 FLOOR = """
-import json, sys, yaml, requests
+import gc, json, sys, yaml, requests
 from pathlib import Path
-api, token_url, client_id, secret, manifests = sys.argv[1:6]
+gc.disable()
+api, token_url, client_id, secret, manifests, *paths = sys.argv[1:]
 with requests.Session() as session:
     token = session.post(token_url, data={"grant_type": "client_credentials",
         "client_id": client_id, "client_secret": secret}, timeout=60).json()["access_token"]
-    answer = session.get(api + "/v1/controls", headers={"Authorization": "Bearer " + token},
-                         timeout=60)
-    controls = json.loads(answer.content)
+    for path in paths:
+        answer = session.get(api + path, headers={"Authorization": "Bearer " + token},
+                             timeout=300)
+        json.loads(answer.content)
 for path in sorted(Path(manifests).glob("*.yaml")):
     yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
 """
@@ -61,104 +76,201 @@ print(len(diff))
 """
 
 
-def setup(root: Path, controls: int, files: int) -> tuple[Path, dict]:
-    org = generate_org(controls, 50)
-    manifests = root / f"manifests-{controls}"
-    write_manifests(manifests, controls, files, 50, org)
-    return manifests, org
+class Org:
+    """An organization in a sandbox, its manifests, and the two commands to compare."""
+
+    def __init__(self, root: Path, controls: int, files: int, latency: float, drift: bool):
+        org = generate_org(controls, 50)
+        self.manifests = root / f"manifests-{controls}-{files}"
+        if not self.manifests.exists():
+            write_manifests(self.manifests, controls, files, 50, org)
+        if drift:  # renamed in the UI since: every control differs in one field
+            org = copy.deepcopy(org)
+            for control in org["controls"]:
+                control["name"] += " (renamed)"
+        self.sandbox = Sandbox(org, latency=latency)
+
+    def __enter__(self) -> Org:
+        sandbox = self.sandbox.__enter__()
+        self.env = {
+            **os.environ,
+            "HYPERPROOF_API_URL": sandbox.api_url,
+            "HYPERPROOF_TOKEN_URL": sandbox.token_url,
+            "HYPERPROOF_CLIENT_ID": sandbox.client_id,
+            "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
+            "NO_COLOR": "1",
+        }
+        self.plan = [sys.executable, "-m", "hpconfig", "plan", str(self.manifests)]
+        sandbox.clear_requests()
+        elapsed, first = timed(self.plan, self.env)  # also warms the sandbox's encoded list
+        assert first.returncode == 0, first.stderr[-2000:]
+        self.said = first.stdout.strip().splitlines()[-1] if first.stdout.strip() else ""
+        self.requests = [f"{e['method']} {e['path']}" for e in sandbox.requests()]
+        gets = [e["path"] for e in sandbox.requests() if e["method"] == "GET"]
+        self.floor = [
+            sys.executable,
+            "-c",
+            FLOOR,
+            sandbox.api_url,
+            sandbox.token_url,
+            sandbox.client_id,
+            sandbox.client_secret,
+            str(self.manifests),
+            *gets,
+        ]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sandbox.__exit__(*exc)
+
+
+def plan_rows(root: Path, args: argparse.Namespace) -> dict[int, float]:
+    plans: dict[int, float] = {}
+    for controls in args.controls:
+        for drift in (False, True):
+            with Org(root, controls, args.files, args.latency_ms / 1000, drift) as org:
+                ours, floor = best_of(args.rounds, org.plan, org.floor, org.env)
+                if not drift:
+                    plans[controls] = ours
+                    print(f"  requests of one plan: {', '.join(org.requests)}")
+                kind = "every control drifted" if drift else "clean"
+                row(
+                    f"plan, {controls:,} controls, {args.latency_ms:g} ms/request, {kind}",
+                    ours,
+                    floor,
+                    1.2,
+                )
+    return plans
+
+
+def scale_rows(root: Path, args: argparse.Namespace, base: int, base_time: float) -> None:
+    with Org(root, args.scale, args.scale_files, args.latency_ms / 1000, False) as org:
+        ours, floor = best_of(max(1, args.rounds - 1), org.plan, org.floor, org.env)
+        row(f"plan, {args.scale:,} controls in {args.scale_files} files", ours, floor, None)
+        row(
+            f"  linear: the time of {args.scale:,} controls against {base:,} (floor column)",
+            ours,
+            base_time,
+            round(1.1 * args.scale / base, 2),
+        )
+        row(
+            f"  peak memory, {args.scale:,} controls (RSS)",
+            peak_rss_mb(org.plan, org.env),
+            peak_rss_mb(org.floor, org.env),
+            1.5,
+            unit="MB",
+        )
+
+
+def diff_row(count: int) -> None:
+    """``diff`` alone against a plain comparison of the same flat values, in process."""
+    from hpconfig.diff import diff
+    from hpconfig.remote.live import live_control
+    from hpconfig.sandbox.seeds import generate_org as org_of
+
+    org = org_of(count, 50)
+    live = {c["controlIdentifier"]: live_control(c) for c in org["controls"]}
+    drifted = [{**c, "name": c["name"] + " (renamed)"} for c in org["controls"]]
+    desired = {c["controlIdentifier"]: live_control(c) for c in drifted}
+
+    def plain() -> int:
+        found = 0
+        for key, want in desired.items():
+            have = live[key].values
+            found += sum(1 for name, value in want.values.items() if have.get(name) != value)
+        return found
+
+    gc.disable()
+    floors, ours = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        assert plain() == count
+        floors.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        plan = diff(desired, live)
+        ours.append(time.perf_counter() - start)
+        assert len(plan.changes) == count
+    gc.enable()
+    label = f"diff alone, {count:,} controls that all differ (in process)"
+    row(label, min(ours), min(floors), None)
+
+
+def decoder_rows(root: Path, count: int, plans: dict[int, float]) -> None:
+    """json, orjson and msgspec on the list's bytes, as the sandbox serves them."""
+    org = generate_org(count, 50)
+    body = json.dumps(org["controls"]).encode()
+    decoders: dict[str, Any] = {"json": json.loads}
+    try:
+        import orjson
+
+        decoders["orjson"] = orjson.loads
+    except ImportError:
+        print("  orjson: not installed")
+    try:
+        import msgspec
+
+        decoders["msgspec"] = msgspec.json.decode
+    except ImportError:
+        print("  msgspec: not installed")
+    best: dict[str, float] = {}
+    gc.disable()
+    for _ in range(5):
+        for name, decode in decoders.items():
+            start = time.perf_counter()
+            decode(body)
+            best[name] = min(best.get(name, 1e9), time.perf_counter() - start)
+    gc.enable()
+    for name, seconds in best.items():
+        row(
+            f"decode the list of {count:,} controls ({len(body) / 1e6:.0f} MB): {name}",
+            seconds,
+            best["json"],
+            None,
+        )
+    fastest = min(best, key=best.__getitem__)
+    if count in plans and fastest != "json":
+        saved = best["json"] - best[fastest]
+        print(
+            f"  {fastest} would save {show(saved)} of the {show(plans[count])} plan of "
+            f"{count:,} controls ({saved / plans[count]:.1%})"
+        )
+
+
+def naive_row(root: Path, args: argparse.Namespace) -> None:
+    with Org(root, args.naive_controls, args.files, 0, False) as org:
+        naive = [sys.executable, "-c", NAIVE, *org.floor[3:8]]
+        naive_time, completed = timed(naive, org.env)
+        assert completed.returncode == 0, completed.stderr[-2000:]
+        ours, _ = timed(org.plan, org.env)
+    print(
+        f"naive DeepDiff(ignore_order=True) over both lists, {args.naive_controls:,} controls "
+        f"(6 plain fields): {show(naive_time)}; hpconfig plan on all fields: {show(ours)} "
+        f"({naive_time / ours:.1f}x faster)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--controls", type=int, default=10_000)
+    parser.add_argument("--controls", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--scale", type=int, default=100_000)
+    parser.add_argument("--scale-files", type=int, default=100)
+    parser.add_argument("--diff-controls", type=int, default=30_000)
+    parser.add_argument("--json-controls", type=int, default=10_000)
     parser.add_argument("--naive-controls", type=int, default=3_000)
     args = parser.parse_args()
-    python = sys.executable
+    compile_package()
+    print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        manifests, org = setup(root, args.controls, args.files)
-        with Sandbox(org, latency=args.latency_ms / 1000) as sandbox:
-            env = {
-                **os.environ,
-                "HYPERPROOF_API_URL": sandbox.api_url,
-                "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-                "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-                "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
-                "NO_COLOR": "1",
-            }
-            plan = [python, "-m", "hpconfig", "plan", str(manifests)]
-            floor_args = [
-                python,
-                "-c",
-                FLOOR,
-                sandbox.api_url,
-                sandbox.token_url,
-                sandbox.client_id,
-                sandbox.client_secret,
-                str(manifests),
-            ]
-            timed(floor_args, env)  # warm the sandbox's serialised list and the disk cache
-            sandbox.clear_requests()
-            _, first = timed(plan, env)
-            assert first.returncode == 0, first.stderr
-            requests_made = [f"{e['method']} {e['path']}" for e in sandbox.requests()]
-            floors, plans = [], []
-            for _ in range(args.rounds):
-                elapsed, completed = timed(floor_args, env)
-                assert completed.returncode == 0, completed.stderr
-                floors.append(elapsed)
-                elapsed, completed = timed(plan, env)
-                assert completed.returncode == 0, completed.stderr
-                plans.append(elapsed)
-            peak_mb = peak_rss_mb(plan, env)
-        print(
-            f"input: {args.controls} controls in {args.files} files; sandbox latency "
-            f"{args.latency_ms:g} ms per request; the plan said: {first.stdout.strip()}"
-        )
-        print(
-            f"requests made by one plan: {len(requests_made)} ({', '.join(requests_made)}); "
-            "target exactly 2"
-        )
-        ratio = min(plans) / min(floors)
-        print(
-            f"wall time: floor {min(floors):.2f} s, hpconfig plan {min(plans):.2f} s, "
-            f"ratio {ratio:.2f}x (target <= 1.5x)"
-        )
-        print(f"peak memory of hpconfig plan: {peak_mb:.0f} MB RSS (target < 400 MB)")
-
-        naive_manifests, naive_org = setup(root, args.naive_controls, args.files)
-        with Sandbox(naive_org) as sandbox:
-            env = {
-                **os.environ,
-                "HYPERPROOF_API_URL": sandbox.api_url,
-                "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-                "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-                "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
-            }
-            naive_time, naive = timed(
-                [
-                    python,
-                    "-c",
-                    NAIVE,
-                    sandbox.api_url,
-                    sandbox.token_url,
-                    sandbox.client_id,
-                    sandbox.client_secret,
-                    str(naive_manifests),
-                ],
-                env,
-            )
-            assert naive.returncode == 0, naive.stderr
-            ours_time, ours = timed([python, "-m", "hpconfig", "plan", str(naive_manifests)], env)
-            assert ours.returncode == 0, ours.stderr
-        print(
-            f"naive DeepDiff(ignore_order=True) over both lists at {args.naive_controls} "
-            f"controls (6 plain fields each): {naive_time:.2f} s; hpconfig plan on all fields: "
-            f"{ours_time:.2f} s; the naive script takes {naive_time / ours_time:.1f}x as long"
-        )
+        plans = plan_rows(root, args)
+        base = min(plans)
+        scale_rows(root, args, base, plans[base])
+        diff_row(args.diff_controls)
+        decoder_rows(root, args.json_controls, plans)
+        naive_row(root, args)
 
 
 if __name__ == "__main__":

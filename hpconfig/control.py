@@ -19,7 +19,6 @@ Pure: it must not read files, talk HTTP or import YAML; facts about the API come
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -267,10 +266,17 @@ class Control:
         return Location(self.source.file, mark[0], mark[1])
 
 
+# json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False), built once: a
+# plan of 10,000 drifted controls built 10,000 encoders.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def fingerprint(live: Control, names: Iterable[str]) -> str:
     """sha256 of the canonical JSON of the live control's normalised values of ``names`` (the
     fields its manifest manages): what a stale check compares with a fresh read. Normalised, so
     that a difference of form (``PT720H`` for ``P30D``) does not make a plan stale."""
     managed = {name: live.values.get(name) for name in sorted(set(names))}
-    canonical = json.dumps(managed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = _CANONICAL.encode(managed)
+    import hashlib  # plans only: validate starts without it
+
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

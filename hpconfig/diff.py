@@ -103,14 +103,19 @@ def diff(
                 )
             )
             continue
-        compared = {n: v for n, v in want.values.items() if not _ignored(rules, identifier, n)}
-        actual = {n: have.values.get(n) for n in compared}
-        ignored = tuple(
-            n
-            for n, v in sorted(want.values.items())
-            if n not in compared and have.values.get(n) != v
-        )
-        ignored_count += len(ignored)
+        ignored: tuple[str, ...] = ()
+        if rules:
+            compared = {n: v for n, v in want.values.items() if not _ignored(rules, identifier, n)}
+            ignored = tuple(
+                n
+                for n, v in sorted(want.values.items())
+                if n not in compared and have.values.get(n) != v
+            )
+            ignored_count += len(ignored)
+        else:  # no rules (the common case): every managed field is compared
+            compared = want.values
+        have_values = have.values
+        actual = {n: have_values.get(n) for n in compared}
         if compared == actual:
             in_sync += 1
             continue

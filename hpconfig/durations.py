@@ -12,8 +12,6 @@ import re
 from datetime import timedelta
 from functools import lru_cache
 
-import isodate
-
 from hpconfig.untrusted import excerpt
 
 _SHORT = re.compile(r"([0-9]+)([wdh])")
@@ -45,6 +43,8 @@ def parse_duration(text: object) -> int:
             raise DurationError(
                 f"{excerpt(text)} is not a duration; write e.g. 30d, 720h, 4w, P30D or PT720H"
             )
+        import isodate  # the ISO forms only: manifests mostly write 30d, and a hook starts faster
+
         try:
             parsed = isodate.parse_duration(value)
         except OverflowError:
@@ -74,6 +74,8 @@ def format_duration(seconds: int) -> str:
     for unit, size in (("d", 86400), ("h", 3600)):
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
+    import isodate
+
     return str(isodate.duration_isoformat(timedelta(seconds=seconds)))
 
 
@@ -81,4 +83,6 @@ def iso_duration(seconds: int) -> str:
     """Seconds → the ISO-8601 form Hyperproof stores (``PT720H``)."""
     if seconds % 3600 == 0:
         return f"PT{seconds // 3600}H"
+    import isodate
+
     return str(isodate.duration_isoformat(timedelta(seconds=seconds)))

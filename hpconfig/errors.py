@@ -94,6 +94,13 @@ class Problem:
         }
 
 
+def problem_order(problem: Problem) -> tuple[str, int, int, str, str]:
+    """The order ``sorted`` gives problems (file, line, column, path, message), as a key: the
+    comparisons of dataclass order cost a second for 50,000 problems, this a few milliseconds."""
+    where = problem.location
+    return where.file, where.line, where.column, problem.path, problem.message
+
+
 class HpconfigError(Exception):
     exit_code: ExitCode = ExitCode.FAILURE
 
@@ -104,7 +111,7 @@ class InputError(HpconfigError):
     exit_code = ExitCode.INVALID_INPUT
 
     def __init__(self, problems: list[Problem], annotate: bool = False) -> None:
-        self.problems = sorted(problems)
+        self.problems = sorted(problems, key=problem_order)
         self.annotate = annotate  # in GitHub Actions: annotations on the lines too
         count = len(self.problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in the inputs")

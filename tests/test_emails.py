@@ -5,8 +5,11 @@ names reserved for tests and examples are accepted."""
 from __future__ import annotations
 
 import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hpconfig.manifest import schema
+from hpconfig.manifest import emails, schema
 from hpconfig.manifest.desired import desired_controls
 from hpconfig.manifest.loader import load_text
 
@@ -71,3 +74,49 @@ def test_a_schema_problem_is_worded_as_the_model_words_it() -> None:
     assert "'bob@' is not a valid email address (There must be something after the @-sign.)" in (
         messages
     )
+
+
+def _accepted_by_email_validator(address: str) -> bool:
+    try:
+        validate_email(address, check_deliverability=False, globally_deliverable=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+_LABEL = st.from_regex(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,70}[A-Za-z0-9])?", fullmatch=True)
+_ADDRESSES = st.one_of(
+    st.from_regex(emails._PLAIN, fullmatch=True),
+    st.builds(
+        lambda local, labels: f"{local}@{'.'.join(labels)}",
+        st.from_regex(r"[A-Za-z0-9_+.\-]{1,80}", fullmatch=True),
+        st.lists(_LABEL, min_size=1, max_size=5),
+    ),
+    st.text(alphabet="aZ09_+-.@", max_size=40),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_ADDRESSES)
+def test_the_plain_shortcut_accepts_only_what_email_validator_accepts(address: str) -> None:
+    """The shortcut that spares a hook email-validator's import never accepts an address that
+    email-validator refuses (it may send valid ones on to email-validator: that only costs)."""
+    if emails.plainly_valid(address):
+        assert _accepted_by_email_validator(address), address
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["alice@example.com", "Alice.Smith+grc@Example.COM", "a_b-c@corp-1.example.org"],
+)
+def test_the_plain_shortcut_takes_the_common_addresses(address: str) -> None:
+    assert emails.plainly_valid(address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["a@b", "a@x--y.com", "a@-x.com", ".a@x.com", "a..b@x.com", "a@1.2.3.4", "é@x.com",
+     "a@" + "b" * 64 + ".com", "a" * 250 + "@x.com"],
+)  # fmt: skip
+def test_the_plain_shortcut_leaves_the_rest_to_email_validator(address: str) -> None:
+    assert not emails.plainly_valid(address)

@@ -8,6 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hpconfig import untrusted
 from hpconfig.cli.output import safe_text
 from hpconfig.errors import Location, Problem
 from hpconfig.plan import Change, FieldChange, Plan, Unmanaged
@@ -81,3 +82,12 @@ def test_no_text_from_data_parses_as_a_command_in_any_renderer(value: str, name:
         printed = safe_text(text, kind)  # type: ignore[arg-type]
         assert actions_runner.run(printed) == []
         assert actions_runner.loose_commands(printed) == []
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x206F)))
+def test_the_fast_path_escapes_exactly_what_the_tables_say(text: str) -> None:
+    """The search that skips clean text (issue 15) never skips a character a table escapes."""
+    assert untrusted.inert(text) == text.translate(untrusted._INERT)
+    assert untrusted.inert_lines(text) == text.translate(untrusted._INERT_LINES)
+    assert untrusted.inert_lines(text, colour=True) == text.translate(untrusted._INERT_COLOUR)

@@ -63,6 +63,8 @@ def _regular_file(path: str) -> bool:
 @lru_cache(maxsize=4)
 def _secret_values(value: str, file: str) -> tuple[str, ...]:
     """The secret, and the forms in which a message can show it (repr, escaped)."""
+    if not value and not file:
+        return ()  # no secret set (validate, a hook): the remote wing stays unloaded
     from hpconfig.remote import settings
 
     if file and not _regular_file(file):

@@ -24,6 +24,7 @@ from hpconfig.cli.reports import write_reports
 from hpconfig.errors import ExitCode, InputError, InputProblem, UsageError
 from hpconfig.files import report_targets
 from hpconfig.manifest.project import load_project
+from hpconfig.perf import paused_gc
 from hpconfig.render.formats import PLAN_FORMATS
 
 
@@ -139,6 +140,21 @@ def plan(
     **report: Any,
 ) -> int:
     """Compare the manifests with Hyperproof and report the drift (read-only)."""
+    # One bounded run that builds a million small objects with no cycles: the collector would
+    # walk them again and again for nothing (0.1 s of a plan of 10,000 drifted controls).
+    with paused_gc():
+        return _plan(obj, paths, detailed_exitcode, controls, with_check, baseline, report)
+
+
+def _plan(
+    obj: dict[str, Any],
+    paths: tuple[Path, ...],
+    detailed_exitcode: bool,
+    controls: tuple[str, ...],
+    with_check: bool,
+    baseline: Path | None,
+    report: dict[str, Any],
+) -> int:
     from hpconfig.render.check_formats import both_sha256
     from hpconfig.render.json import plan_sha256
 

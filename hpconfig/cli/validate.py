@@ -9,7 +9,7 @@ import click
 
 from hpconfig.cli.app import cli, note_inputs, plural
 from hpconfig.cli.output import emit, message
-from hpconfig.errors import ExitCode
+from hpconfig.errors import ExitCode, problem_order
 from hpconfig.manifest.project import load_project
 from hpconfig.manifest.schema import SCHEMA_NAMES, schema_text
 from hpconfig.render import diagnostics
@@ -31,7 +31,8 @@ def validate(obj: dict[str, Any], paths: tuple[Path, ...], output_format: str) -
     project = load_project(list(paths), obj["config_path"])
     note_inputs(project)
     problems = project.problems
-    every = sorted(problems + project.warnings)
+    if output_format != "text":  # the warnings too, in one sorted list
+        every = sorted(problems + project.warnings, key=problem_order)
     if output_format == "json":
         emit(diagnostics.render_json(every, len(project.files), len(project.desired)), kind="json")
     elif output_format == "github":

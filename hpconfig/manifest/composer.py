@@ -40,6 +40,9 @@ LONG_SCALAR = 64
 MAX_INT_DIGITS = 15
 
 _TAG = "tag:yaml.org,2002:"
+# The tags compared for every node, spelled once (not concatenated again for each key).
+_STR, _MERGE, _MAP, _SEQ = _TAG + "str", _TAG + "merge", _TAG + "map", _TAG + "seq"
+_ScalarNode, _SequenceNode, _MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
 
 _RESOLVED: dict[str, str] = {}  # plain scalar → its implicit tag; keys repeat in every control
 
@@ -188,8 +191,8 @@ class _Builder:
 
     def collection(self, node: yaml.Node, path: list[PathPart], depth: int, in_alias: bool) -> Any:
         mark = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _TAG + "seq":
+        if isinstance(node, _SequenceNode):
+            if node.tag != _SEQ:
                 self.problem(
                     node,
                     path,
@@ -200,24 +203,26 @@ class _Builder:
                 items.item_marks.append((item.start_mark.line + 1, item.start_mark.column + 1))
                 items.append(self.build(item, [*path, index], depth + 1, in_alias))
             return items
-        assert isinstance(node, yaml.MappingNode)
-        if node.tag != _TAG + "map":
+        assert isinstance(node, _MappingNode)
+        if node.tag != _MAP:
             self.problem(
                 node,
                 path,
                 f"the tag {excerpt(_short_tag(node.tag))} is not allowed; write a plain value",
             )
         mapping = YMap(mark)
+        key_marks, value_marks = mapping.key_marks, mapping.value_marks
         for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
+            key_tag = key_node.tag
+            if key_tag == _MERGE:
                 self.problem(key_node, path, "merge keys ('<<') are not supported; use `defaults`")
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if not isinstance(key_node, _ScalarNode):
                 self.problem(
                     key_node, path, "a list or mapping as a key is not allowed; write a name"
                 )
                 continue
-            if key_node.tag != _TAG + "str":
+            if key_tag != _STR:
                 self.problem(
                     key_node,
                     path,
@@ -225,9 +230,10 @@ class _Builder:
                 )
                 continue
             key = key_node.value
-            key_mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            start = key_node.start_mark
+            key_mark = (start.line + 1, start.column + 1)
             if key in mapping:
-                first = mapping.key_marks[key]
+                first = key_marks[key]
                 self.problem(
                     key_node,
                     [*path, key],
@@ -236,15 +242,15 @@ class _Builder:
                     damaged=False,  # the first value stands and is checked as usual
                 )
                 continue
-            mapping.key_marks[key] = key_mark
-            mapping.value_marks[key] = (
-                value_node.start_mark.line + 1,
-                value_node.start_mark.column + 1,
-            )
+            key_marks[key] = key_mark
+            start = value_node.start_mark
+            value_marks[key] = (start.line + 1, start.column + 1)
             if in_alias and not self.count_alias(key_node, len(key) + 1, path):
                 return mapping
-            if isinstance(value_node, yaml.ScalarNode) and value_node.tag == _TAG + "str":
-                if not self.scalar_counted(value_node, [*path, key], in_alias):
+            if value_node.tag == _STR and isinstance(value_node, _ScalarNode):
+                if (in_alias or len(value_node.value) > LONG_SCALAR) and not self.scalar_counted(
+                    value_node, [*path, key], in_alias
+                ):  # (a short scalar outside an alias counts for nothing: no path to build)
                     return mapping
                 mapping[key] = value_node.value  # the common case, without a call
             else:

@@ -40,6 +40,11 @@ class _FileModel:
     def __init__(self, document: Document, invalid_paths: set[tuple[Any, ...]]) -> None:
         self.document = document
         self.invalid = invalid_paths
+        # The controls with a schema problem anywhere in them, found once: asking each control
+        # of every invalid path made a file of many bad controls quadratic.
+        self.invalid_controls = {
+            path[1] for path in invalid_paths if len(path) > 1 and path[0] == "controls"
+        }
         self.problems: list[Problem] = []
 
     def problem(self, path: list[Any], message: str) -> None:
@@ -47,7 +52,11 @@ class _FileModel:
 
     def reported(self, path: list[Any]) -> bool:
         """True when the schema already reported a problem at or above ``path``."""
-        return bool(self.invalid) and under(path, self.invalid)
+        if not self.invalid:
+            return False
+        if len(path) > 1 and path[0] == "controls" and path[1] not in self.invalid_controls:
+            return () in self.invalid or ("controls",) in self.invalid  # nothing within it
+        return under(path, self.invalid)
 
     def check_value(self, name: str, value: Any, prefix: list[Any]) -> Any:
         """A field's normalised value, or None after recording a problem."""
@@ -82,13 +91,13 @@ class _FileModel:
                 for key in ("policy", "duration"):
                     if key in value:
                         inner, full = value[key], f"freshness.{key}"
-                        if self.reported(field_path(prefix, full)):
+                        if self.invalid and self.reported(field_path(prefix, full)):
                             normal = None
                         else:
                             normal = self.check_value(full, inner, prefix)
                         found[full] = (inner, normal, prefix, value.value_marks[key])
                 continue
-            if self.reported(field_path(prefix, name)):
+            if self.invalid and self.reported(field_path(prefix, name)):
                 found[name] = (value, None, prefix, marks[name])
             else:
                 found[name] = (value, self.check_value(name, value, prefix), prefix, marks[name])
@@ -139,15 +148,18 @@ class _FileModel:
                 "a duration needs `policy: manual`; with `policy: none` evidence never expires",
             )
             valid = False
-        if not valid or any(p[:2] == ["controls", index] for p in map(list, self.invalid)):
+        if not valid or index in self.invalid_controls:
             return None
         line, column = self.document.data["controls"].item_marks[index]
+        values, written, marks = {}, {}, {}
+        for name, (raw, normal, _, mark) in merged.items():
+            values[name], written[name], marks[name] = normal, raw, mark
         return Control(
             identifier=identifier,
-            values={name: field[1] for name, field in merged.items()},
-            written={name: field[0] for name, field in merged.items()},
+            values=values,
+            written=written,
             source=Location(self.document.file, line, column),
-            field_marks={name: field[3] for name, field in merged.items()},
+            field_marks=marks,
         )
 
 
@@ -160,25 +172,26 @@ def desired_controls(
     had schema problems; those are skipped so that one mistake gives one message.
     """
     desired: dict[str, Control] = {}
-    declared_at: dict[str, Location] = {}
+    declared_at: dict[str, tuple[Document, int]] = {}  # located only when declared again
     problems: list[Problem] = []
     for document, invalid in documents:
         builder = _FileModel(document, invalid)
         for index, identifier, control in builder.controls():
-            path: list[Any] = ["controls", index, "identifier"]
             first = declared_at.get(identifier)
             if first is not None:
+                path: list[Any] = ["controls", index, "identifier"]
+                at = first[0].locate(["controls", first[1], "identifier"])
                 problems.append(
                     Problem(
                         document.locate(path),
                         json_path(path),
-                        f"identifier {excerpt(identifier)} is declared twice: first at {first}; "
+                        f"identifier {excerpt(identifier)} is declared twice: first at {at}; "
                         "declare each control once",
                     )
                 )
                 desired.pop(identifier, None)
                 continue
-            declared_at[identifier] = document.locate(path)
+            declared_at[identifier] = (document, index)
             if control is not None:
                 desired[identifier] = control
         problems.extend(builder.problems)

@@ -45,7 +45,14 @@ PathPart = str | int
 
 def under(path: Sequence[Any], places: Collection[tuple[Any, ...]]) -> bool:
     """True when ``path`` or one of its ancestors is among ``places`` (tuples of path parts)."""
-    return any(tuple(path[:end]) in places for end in range(len(path) + 1))
+    prefix: tuple[Any, ...] = ()
+    if prefix in places:
+        return True
+    for part in path:  # each prefix once, without slicing the path again for each
+        prefix += (part,)
+        if prefix in places:
+            return True
+    return False
 
 
 def json_path(parts: Iterable[PathPart]) -> str:

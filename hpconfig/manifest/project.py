@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hpconfig.control import Control
-from hpconfig.errors import Location, Problem, Severity
+from hpconfig.errors import Location, Problem, Severity, problem_order
 from hpconfig.files import MAX_TOTAL_BYTES, unique_files
 from hpconfig.manifest import schema
 from hpconfig.manifest.config_file import find_config, load_config, repository_root
@@ -168,8 +168,8 @@ def _load_project(
         config=config,
         desired=desired,
         files=names,
-        problems=sorted(p for p in problems if p.severity != Severity.WARNING),
-        warnings=sorted(p for p in problems if p.severity == Severity.WARNING),
+        problems=sorted((p for p in problems if p.severity != Severity.WARNING), key=problem_order),
+        warnings=sorted((p for p in problems if p.severity == Severity.WARNING), key=problem_order),
         skipped=sorted((display_name(path), reason) for path, reason in skipped),
         unused_configs=_unused_configs(paths, found),
         documents={doc.file: doc for doc, _ in documents} if keep_documents else {},

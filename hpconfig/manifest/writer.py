@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hpconfig.control import DEFAULTABLE, FIELD_KEYS, FIELDS, FIELDS_BY_NAME, Control
-from hpconfig.manifest import schema
+from hpconfig.manifest import schema, wording
 from hpconfig.manifest.emails import email_problem
 from hpconfig.manifest.yaml_out import UnrepresentableError, duration, scalar
 from hpconfig.untrusted import excerpt
@@ -137,7 +137,7 @@ def _check_with_schema(identifier: str, fields: Stated) -> None:
     if errors:
         first = min(errors, key=lambda e: list(map(str, e.absolute_path)))
         where = ".".join(str(p) for p in list(first.absolute_path)[2:]) or "control"
-        raise NotStatable(f"{where}: {schema._message(first) or first.message}")
+        raise NotStatable(f"{where}: {wording._message(first) or first.message}")
 
 
 # --- one file ------------------------------------------------------------------------------

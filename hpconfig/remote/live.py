@@ -14,7 +14,7 @@ worse, passing as equal.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -63,33 +63,40 @@ def user_label(user: Any) -> str | None:
     return name or user.get("id")
 
 
-def live_control(api: dict[str, Any]) -> Control:
+# The field table as live_control walks it for every control: (name, read, normalise, text).
+_FIELDS = tuple((f.name, f.read, f.normalise, f.text) for f in FIELD_TABLE)
+
+
+def live_control(
+    api: dict[str, Any], parse: Callable[[str | None], datetime | None] = parse_timestamp
+) -> Control:
     """An API control → a live ``Control``, through the field table's ``read`` and normalisers.
 
     A field the API leaves out or sends as null is the empty text for free text, else None; a
-    duration that does not parse is kept as it came, so that it shows as drift."""
+    duration that does not parse is kept as it came, so that it shows as drift. ``parse`` reads
+    ``updatedOn`` (``read_live`` passes one that remembers what ``live_check`` has read)."""
     values: dict[str, Any] = {}
     written: dict[str, Any] = {}
-    for managed in FIELD_TABLE:
-        name, raw = managed.name, managed.read(api)
+    for name, read, normalise, text in _FIELDS:
+        raw = read(api)
         if name == "owner":  # reports name an owner without an email (a service account) too
             written[name] = raw or user_label(api.get("owner"))
-            values[name] = managed.normalise(raw) if raw else None
+            values[name] = normalise(raw) if raw else None
         elif name == "freshness.duration":
             written[name] = raw
             try:
-                values[name] = managed.normalise(raw) if raw else None
+                values[name] = normalise(raw) if raw else None
             except (DurationError, ValueError, OverflowError):
                 values[name] = f"unparsed:{raw}"
         else:
             written[name] = raw
             if raw is None:
-                values[name] = "" if managed.text else None
+                values[name] = "" if text else None
             elif isinstance(raw, str):
-                values[name] = managed.normalise(raw)
+                values[name] = normalise(raw)
             else:
                 values[name] = raw
-    updated = parse_timestamp(api.get("updatedOn"))
+    updated = parse(api.get("updatedOn"))
     return Control(
         identifier=str(api.get("controlIdentifier")),
         values=values,
@@ -117,8 +124,15 @@ def read_live(answers: Iterable[Any]) -> LiveSet:
     groups: dict[str, list[tuple[str, list[tuple[str, str]], Any]]] = {}
     seen: set[str] = set()
     problems: list[LiveProblem] = []
+    read: dict[str | None, datetime | None] = {}  # each timestamp parsed once, checked and used
+
+    def parse(text: str | None) -> datetime | None:
+        if text not in read:
+            read[text] = parse_timestamp(text)
+        return read[text]
+
     for api in answers:
-        found = control_problems(api, parse_timestamp)
+        found = control_problems(api, parse)
         raw_id = api.get("id") if isinstance(api, dict) else None
         if isinstance(raw_id, str) and raw_id:
             if raw_id in seen:
@@ -127,10 +141,11 @@ def read_live(answers: Iterable[Any]) -> LiveSet:
         raw_identifier = api.get("controlIdentifier") if isinstance(api, dict) else None
         identifier = raw_identifier if isinstance(raw_identifier, str) else ""
         live_id = text_of(raw_id)
-        problems += [
-            LiveProblem(identifier or text_of(raw_identifier), live_id, field, message)
-            for field, message in found
-        ]
+        if found:
+            problems += [
+                LiveProblem(identifier or text_of(raw_identifier), live_id, field, message)
+                for field, message in found
+            ]
         if not identifier.strip():
             if not found:
                 problems.append(
@@ -141,6 +156,9 @@ def read_live(answers: Iterable[Any]) -> LiveSet:
     controls: dict[str, Control] = {}
     not_compared: dict[str, NotCompared] = {}
     for identifier, entries in groups.items():
+        if len(entries) == 1 and not entries[0][1]:  # the common case: one sound control
+            controls[identifier] = live_control(entries[0][2], parse)
+            continue
         ids = tuple(sorted(entry[0] for entry in entries))
         if len(entries) > 1:
             detail = (
@@ -149,9 +167,7 @@ def read_live(answers: Iterable[Any]) -> LiveSet:
             )
             not_compared[identifier] = NotCompared(identifier, "duplicate-identifier", ids, detail)
             problems.append(LiveProblem(identifier, ", ".join(ids), "controlIdentifier", detail))
-        elif entries[0][1]:
+        else:
             detail = "; ".join(f"{field}: {message}" for field, message in entries[0][1])
             not_compared[identifier] = NotCompared(identifier, "malformed", ids, detail)
-        else:
-            controls[identifier] = live_control(entries[0][2])
     return LiveSet(controls, not_compared, tuple(sorted(problems)))

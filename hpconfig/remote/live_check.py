@@ -5,8 +5,8 @@ packaged ``schemas/api-control.schema.json`` (the shapes hpconfig relies on: a s
 string or null for each compared field, ``owner`` and ``updatedBy`` null or a user object with a
 string email) and the timestamp forms ``live.parse_timestamp`` knows. jsonschema-rs is the fast
 gate, as for manifests; jsonschema words the problems of a control the gate refuses, with the
-same wording (``schema._message``). Messages describe a bad value by its kind, never quote more
-than a short excerpt. Pure: it must not talk HTTP.
+same wording (``manifest.wording``). Messages describe a bad value by its kind, never quote
+more than a short excerpt. Pure: it must not talk HTTP.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from hpconfig.manifest.schema import _message
+from hpconfig.manifest.wording import _message
 from hpconfig.untrusted import excerpt as shown
 
 if TYPE_CHECKING:

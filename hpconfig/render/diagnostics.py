@@ -10,7 +10,6 @@ import json
 from collections.abc import Sequence
 
 from hpconfig.errors import Problem
-from hpconfig.render.github import problem_annotation, quarantine, render_annotations
 from hpconfig.untrusted import inert, inert_json
 
 FORMAT_VERSION = "1"
@@ -33,6 +32,8 @@ def render_json(problems: Sequence[Problem], files: int, controls: int) -> str:
 def render_github(problems: Sequence[Problem]) -> list[tuple[str, bool]]:
     """The full list as log lines (commands stopped), then annotations on the lines they
     concern (capped); each part says whether it is hpconfig's own commands."""
+    from hpconfig.render.github import problem_annotation, quarantine, render_annotations
+
     annotations = [problem_annotation(problem, "hpconfig validate") for problem in problems]
     commands = render_annotations(annotations, "the full list is in this step's log")
     return quarantine(render_text(problems), commands)

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from hpconfig.plan import Plan
-from hpconfig.render.github import quarantine, render_plan_annotations
-from hpconfig.render.json import render_json
-from hpconfig.render.markdown import RunContext, render_markdown
-from hpconfig.render.sarif import render_sarif
-from hpconfig.render.text import render_text
+
+if TYPE_CHECKING:
+    from hpconfig.render.markdown import RunContext
+
+# Each renderer is imported by its format's function: a run loads only the formats it writes.
 
 # A part of a report and its kind, as the CLI's output path takes it.
 PartKind = Literal["text", "json", "commands"]
@@ -36,19 +36,28 @@ class ReportOptions:
 
 
 def _text(plan: Plan, options: ReportOptions) -> list[Part]:
+    from hpconfig.render.text import render_text
+
     return [(render_text(plan, color=options.color, show_unmanaged=options.show_unmanaged), "text")]
 
 
 def _json(plan: Plan, options: ReportOptions) -> list[Part]:
+    from hpconfig.render.json import render_json
+
     return [(render_json(plan), "json")]
 
 
 def _markdown(plan: Plan, options: ReportOptions) -> list[Part]:
+    from hpconfig.render.markdown import render_markdown
+
     return [(render_markdown(plan, context=options.run), "text")]
 
 
 def _github(plan: Plan, options: ReportOptions) -> list[Part]:
     """The text report for the log, then the annotations, the log quarantined between them."""
+    from hpconfig.render.github import quarantine, render_plan_annotations
+    from hpconfig.render.text import render_text
+
     log_text = render_text(plan, color=False, show_unmanaged=options.show_unmanaged)
     parts: list[Part] = []
     for part, is_command in quarantine(log_text, render_plan_annotations(plan)):
@@ -57,6 +66,8 @@ def _github(plan: Plan, options: ReportOptions) -> list[Part]:
 
 
 def _sarif(plan: Plan, options: ReportOptions) -> list[Part]:
+    from hpconfig.render.sarif import render_sarif
+
     return [(render_sarif(plan, options.root, options.cwd), "json")]
 
 

@@ -53,11 +53,14 @@ class _Paint:
         return f"\x1b[{COLOURS[colour]}m{text}\x1b[0m" if self.enabled else text
 
 
+_QUOTE = json.JSONEncoder(ensure_ascii=False)  # json.dumps(value, ensure_ascii=False), built once
+
+
 def value_text(value: Any) -> str:
     """A value as reports show it: strings JSON-quoted, every control character escaped."""
     if value is None:
         return "(none)"
-    return inert(json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value))
+    return inert(_QUOTE.encode(value) if isinstance(value, str) else str(value))
 
 
 def as_text(value: Any) -> str:
