@@ -218,6 +218,11 @@ def test_one_cel_error_is_one_error_result_and_the_rest_still_run() -> None:
         ("[1, 2].all(x, [3].exists(y, y == x))", "comprehensions may not nest"),
         ("[1].map(x, [2].map(y, [3].map(z, z)))", "comprehensions may not nest"),
         ('r"\\" + [1].all(x, [2].all(y, true)) + r"\\"', "comprehensions may not nest"),
+        # CEL reads a comment or a form feed as space: neither hides a member call
+        ("[1].//\nall(x, [2].//\nall(y, true))", "comprehensions may not nest"),
+        ("[1].all//\n(x, [2].all//\n(y, true))", "comprehensions may not nest"),
+        ("[1].all\f(x, [2].all\f(y, true))", "comprehensions may not nest"),
+        ("[1].\fmap(x, [2] . \t map (y, y))", "comprehensions may not nest"),
         ('"unclosed', "not closed"),
         ("'''never closed", "not closed"),
     ],

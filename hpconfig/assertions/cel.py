@@ -91,12 +91,12 @@ def bound_problem(text: str) -> tuple[str, int] | None:
     depth = 0
     # The bracket depth at which each open comprehension's argument list starts.
     comprehensions: list[int] = []
+    previous = ""  # the last character that is neither blank nor in a comment
     index = 0
     while index < len(text):
         char = text[index]
-        if text.startswith("//", index):
-            end = text.find("\n", index)
-            index = len(text) if end < 0 else end
+        if char in _BLANK or text.startswith("//", index):
+            index = _skip_blank(text, index)
             continue
         ident = _IDENT.match(text, index)
         if ident:
@@ -105,10 +105,13 @@ def bound_problem(text: str) -> tuple[str, int] | None:
                 end = _string_end(text, index, name)  # r"...", b'...': a prefixed literal
                 if end < 0:
                     return "a string literal is not closed", index + 1
-                index = end
+                index, previous = end, text[end - 1]
                 continue
-            follows = text[index:].lstrip(" \t\r\n")
-            if name in COMPREHENSIONS and follows.startswith("(") and _after_dot(text, ident):
+            after_dot, previous = previous == ".", name[-1]
+            # CEL reads a comment or any blank (a form feed too) between `.`, the name and
+            # `(` as space: `[1].//\nall\f(...)` is still a member call.
+            follows = text[_skip_blank(text, index) :]
+            if name in COMPREHENSIONS and follows.startswith("(") and after_dot:
                 if comprehensions:
                     return (
                         f"comprehensions may not nest ({name} inside another): their cost "
@@ -121,8 +124,9 @@ def bound_problem(text: str) -> tuple[str, int] | None:
             end = _string_end(text, index, "")
             if end < 0:
                 return "a string literal is not closed", index + 1
-            index = end
+            index, previous = end, char
             continue
+        previous = char
         if char in _OPEN:
             depth += 1
             if depth > MAX_NESTING:
@@ -135,9 +139,21 @@ def bound_problem(text: str) -> tuple[str, int] | None:
     return None
 
 
-def _after_dot(text: str, ident: re.Match[str]) -> bool:
-    """True when the identifier is a member call (``x.all(...)``), as CEL's macros are."""
-    return text[: ident.start()].rstrip(" \t\r\n").endswith(".")
+# CEL's whitespace is [ \t\n\f\r]; \v too, to be safe (the parsers refuse it).
+_BLANK = frozenset(" \t\n\f\r\v")
+
+
+def _skip_blank(text: str, index: int) -> int:
+    """The index of the next character that is neither blank nor in a ``//`` comment."""
+    while index < len(text):
+        if text[index] in _BLANK:
+            index += 1
+        elif text.startswith("//", index):
+            end = text.find("\n", index)
+            index = len(text) if end < 0 else end
+        else:
+            break
+    return index
 
 
 _LOCATED = re.compile(r"<input>:(\d+):(\d+): (.*?)(?:\n|$)")
