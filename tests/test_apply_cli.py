@@ -215,6 +215,45 @@ def test_a_foreign_or_malformed_saved_plan_is_refused(
     assert writes_sent(hpconfig_sandbox) == []
 
 
+@pytest.mark.parametrize("kept", [(), ("status",), ("implementation",)])
+def test_a_plan_edited_to_see_fewer_live_fields_cannot_skip_the_stale_check(
+    hpconfig_sandbox: Sandbox, work: Path, kept: tuple[str, ...]
+) -> None:
+    # The fingerprint digests the live values the plan says it saw: a plan file whose `values`
+    # leave out the fields it writes (or the status) digests to a fingerprint any fresh read
+    # matches, and so would overwrite a change made in Hyperproof since without a word.
+    import hashlib
+
+    save_plan(hpconfig_sandbox)
+    change_in_hyperproof(hpconfig_sandbox, "SOC2-A1.2", implementation="notStarted")
+    hpconfig_sandbox.clear_requests()
+
+    def blind(document: dict[str, Any]) -> None:
+        (change,) = [c for c in document["changes"] if c["identifier"] == "SOC2-A1.2"]
+        values = {k: v for k, v in change["live"]["values"].items() if k in kept}
+        canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
+        change["live"].update(
+            values=values, fingerprint=hashlib.sha256(canonical.encode()).hexdigest()
+        )
+
+    _edit_plan(Path("plan.json"), blind)
+    result = run(hpconfig_sandbox, "apply", "plan.json")
+    assert result.exit_code == 5, result.stderr
+    assert "does not follow from the manifests" in result.stderr
+    assert writes_sent(hpconfig_sandbox) == []
+
+
+def test_a_saved_plan_made_with_an_ignore_rule_is_applied(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    # The live values a plan records leave out the ignored fields: that is no edit.
+    _config(work, "ignore:\n  - fields: [owner]\n    reason: owners are set in Hyperproof\n")
+    save_plan(hpconfig_sandbox)
+    result = run(hpconfig_sandbox, "apply", "plan.json")
+    assert result.exit_code == 0, result.stderr
+    assert len(writes_sent(hpconfig_sandbox)) == 3  # NEW-1, SOC2-A1.2 and SOC2-A1.3, not A1.1
+
+
 def test_a_manifest_changed_since_the_plan_is_refused(
     hpconfig_sandbox: Sandbox, work: Path
 ) -> None:

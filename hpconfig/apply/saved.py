@@ -152,15 +152,28 @@ def check_compatible(file: str, plan: Plan, version: str, api_url: str, digest: 
         )
 
 
-def check_targets(file: str, plan: Plan, desired: Mapping[str, Control]) -> None:
+def check_targets(
+    file: str, plan: Plan, desired: Mapping[str, Control], rules: Iterable[IgnoreRule] = ()
+) -> None:
     """Each change writes what the manifests here say, and nothing else: a plan file edited
-    after it was made (its targets) is refused even without ``--plan-sha256``."""
+    after it was made (its targets) is refused even without ``--plan-sha256``. So is one whose
+    live values leave out a field the stale check must compare (those the manifest manages and
+    no ignore rule drops, and the status, as ``diff`` records them): its fingerprint would then
+    match any fresh read, and apply would overwrite a change made in Hyperproof since."""
+    rules = tuple(rules)
     for change in plan.changes:
         want = desired.get(change.identifier)
         follows = want is not None and all(
             name in want.values and want.values[name] == value
             for name, value in change.wanted.items()
         )
+        if follows and want is not None and change.action.existing:
+            compared = {
+                name
+                for name in want.values
+                if not any(rule.ignores(change.identifier, name) for rule in rules)
+            }
+            follows = set(change.seen) == compared | {"status"}
         if not follows or api_values(change.wanted) != change.target:
             raise UnsafePlanError(
                 f"{file}: the change of {change.identifier!r} does not follow from the manifests "

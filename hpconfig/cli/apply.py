@@ -160,7 +160,7 @@ def apply(obj: dict[str, Any], /, targets: tuple[Path, ...], **options: Any) -> 
             check_compatible(
                 str(targets[0]), plan, __version__, settings.api_url, here.manifests_digest
             )
-            check_targets(str(targets[0]), plan, project.desired)
+            check_targets(str(targets[0]), plan, project.desired, project.config.ignore)
         else:
             only = _selection(options["controls"], project.desired)
             message(
