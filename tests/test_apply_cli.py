@@ -254,6 +254,22 @@ def test_a_saved_plan_made_with_an_ignore_rule_is_applied(
     assert len(writes_sent(hpconfig_sandbox)) == 3  # NEW-1, SOC2-A1.2 and SOC2-A1.3, not A1.1
 
 
+@pytest.mark.parametrize("hostile_id", ["..", "."])
+def test_a_control_id_of_dots_from_the_api_never_names_another_path(
+    example_seed: dict[str, Any], work: Path, hostile_id: str
+) -> None:
+    # An id is the API's (untrusted) string: quoted, `..` stayed `..`, and the HTTP client
+    # resolves dot segments, so the PATCH went to /v1/ (or /v1/controls/ for `.`).
+    example_seed["clients"][0]["clientSecret"] = CANARY
+    (control,) = [c for c in example_seed["controls"] if c["controlIdentifier"] == "SOC2-A1.2"]
+    control["id"] = hostile_id
+    with Sandbox(example_seed) as sandbox:
+        result = run(sandbox, "apply", "controls", "--auto-approve", "--controls", "SOC2-A1.2")
+        patched = [e["path"] for e in sandbox.requests() if e["method"] == "PATCH"]
+    assert patched == [f"/v1/controls/{hostile_id}"]  # the sandbox records the path decoded
+    assert result.exit_code == 0, result.stderr
+
+
 def test_a_manifest_changed_since_the_plan_is_refused(
     hpconfig_sandbox: Sandbox, work: Path
 ) -> None:
