@@ -270,6 +270,31 @@ def test_a_control_id_of_dots_from_the_api_never_names_another_path(
     assert result.exit_code == 0, result.stderr
 
 
+def test_a_saved_plan_naming_manifests_outside_the_repository_is_refused_unread(
+    hpconfig_sandbox: Sandbox,
+    work: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # apply reads the manifests the plan file names: an edited plan.json pointing at another
+    # folder on the runner (whose digest it carries) applied manifests from outside this
+    # repository, and `/` walked the whole disk. The plan file is held to what hpconfig.yaml is.
+    (work / ".git").mkdir()
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    helpers.write_tree(elsewhere, {"controls/c.yaml": MANIFEST.replace("180d", "7d")})
+    monkeypatch.chdir(elsewhere)
+    result = run(hpconfig_sandbox, "plan", "controls", "--out", str(work / "plan.json"))
+    assert result.exit_code == 0, result.stderr
+    monkeypatch.chdir(work)
+    _edit_plan(work / "plan.json", lambda d: d["apply"].update(paths=[str(elsewhere / "controls")]))
+    hpconfig_sandbox.clear_requests()
+    result = run(hpconfig_sandbox, "apply", "plan.json")
+    assert result.exit_code == 5, result.stderr
+    assert "outside the repository" in result.stderr
+    assert hpconfig_sandbox.requests() == []  # refused before any request
+    assert not (elsewhere / ".hpconfig").exists()
+
+
 def test_a_manifest_changed_since_the_plan_is_refused(
     hpconfig_sandbox: Sandbox, work: Path
 ) -> None:
@@ -518,7 +543,10 @@ def test_apply_paths_with_the_reviewed_digest_goes_ahead_when_nothing_changed(
 
 
 def test_a_journal_folder_that_is_a_symlink_of_the_checkout_is_not_followed(
-    hpconfig_sandbox: Sandbox, work: Path, tmp_path_factory: pytest.TempPathFactory
+    hpconfig_sandbox: Sandbox,
+    work: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     (work / ".hpconfig").symlink_to(elsewhere, target_is_directory=True)

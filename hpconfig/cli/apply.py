@@ -67,6 +67,26 @@ def _read_saved(file: Path, expected_sha256: str | None) -> tuple[Any, str]:
     return read_saved(str(file), document), digest
 
 
+def _paths_inside_repository(file: Path, named: tuple[str, ...]) -> list[Path]:
+    """The manifests' paths a saved plan names, each inside the working directory's repository:
+    a plan file is an input as ``hpconfig.yaml`` is, and must not make apply read (and apply)
+    manifests from elsewhere on the machine."""
+    from hpconfig.manifest.config_file import repository_root
+    from hpconfig.untrusted import excerpt
+
+    root = repository_root(Path.cwd())
+    paths = [Path(p) for p in named]
+    for path in paths:
+        resolved = path.resolve()
+        if resolved != root and root not in resolved.parents:
+            raise UnsafePlanError(
+                f"{file}: its apply.paths names {excerpt(str(path))}, outside the repository "
+                f"({root}): apply reads only this repository's manifests; nothing was read or "
+                "written. Run apply in the repository where plan ran"
+            )
+    return paths
+
+
 def _confirm(auto_approve: bool) -> None:
     if auto_approve:
         return
@@ -144,7 +164,7 @@ def apply(obj: dict[str, Any], /, targets: tuple[Path, ...], **options: Any) -> 
     plan = None
     if saved:
         plan, digest = _read_saved(targets[0], expected)
-        paths = [Path(p) for p in plan.context.paths]
+        paths = _paths_inside_repository(targets[0], plan.context.paths)
     else:
         paths = list(targets)
     project = load_project(paths, obj["config_path"])
