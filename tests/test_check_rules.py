@@ -244,6 +244,21 @@ def test_the_costliest_expression_within_the_bounds_stays_small(backend: str) ->
     assert cel.compile_expression(quoted, backend).evaluate(cel.bind(record(), backend)) is True
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_expression_sees_at_most_max_string_characters_of_any_text(backend: str) -> None:
+    # identifier and id come from Hyperproof unbounded (the other texts are cut already), and
+    # cel-cpp keeps every intermediate string of one evaluation: `[x, x, ...].all(y, y+y+...)`
+    # over a 1 MB identifier asked for tens of GB. What an expression sees is cut; the result
+    # keeps the control's whole identifier.
+    long = record("I" * 200_000, id="d" * 200_000, source="s" * 5_000)
+    text = "control.identifier.size() + control.id.size() + control.source.size()"
+    sizes = cel.compile_expression(text, backend).evaluate(cel.bind(long, backend))
+    assert sizes == 3 * cel.MAX_STRING
+    assertion = Assertion("expression", expression=cel.compile_expression("true", backend))
+    report = run_check(RuleSet((rule(assertion),)), [long], {}, NOW, backend=backend)
+    assert [r.identifier for r in report.results] == ["I" * 200_000]
+
+
 # --- messages -------------------------------------------------------------------------------
 
 

@@ -13,7 +13,8 @@ The bounds, checked on the text before any CEL parser sees it (``bound_problem``
 - comprehensions (``all``, ``exists``, ``exists_one``, ``map``, ``filter``) do not nest: one
   comprehension over a list costs the list's length, two nested cost its square. With the
   length bound, one evaluation takes at most a few thousand steps over a control's bounded
-  fields, so no expression can hang or swell a run.
+  fields (every string an expression sees is cut to ``MAX_STRING`` characters by ``bind``),
+  so no expression can hang or swell a run.
 
 An evaluation error (a missing field, a type mismatch, a bad regular expression) is
 ``CelEvaluationError``, which the caller turns into an ``error`` result for that control alone.
@@ -30,6 +31,10 @@ from typing import Any
 
 MAX_LENGTH = 1000
 MAX_NESTING = 12
+# Characters of one string an expression sees (``bind`` cuts longer ones): cel-cpp keeps every
+# intermediate value of an evaluation, so the memory of ``+`` chains in a comprehension grows
+# with the strings' length, and an identifier or id from Hyperproof has no bound of its own.
+MAX_STRING = 1000
 COMPREHENSIONS = ("all", "exists", "exists_one", "map", "filter")
 VARIABLE = "control"  # the one variable an expression sees: the control's fields
 
@@ -297,9 +302,18 @@ class Expression:
         return _BACKENDS[self.backend]().evaluate(self.program, bound)
 
 
+def _cut(value: Any) -> Any:
+    if isinstance(value, str):
+        return value[:MAX_STRING]
+    if isinstance(value, Mapping):
+        return {key: _cut(item) for key, item in value.items()}
+    return value
+
+
 def bind(record: Mapping[str, Any], backend: str | None = None) -> Any:
-    """A control's record, converted once for every expression that looks at it."""
-    return _BACKENDS[backend or default_backend()]().bind({VARIABLE: record})
+    """A control's record, converted once for every expression that looks at it; each string
+    cut to ``MAX_STRING`` characters, so that no value from Hyperproof makes one swell."""
+    return _BACKENDS[backend or default_backend()]().bind({VARIABLE: _cut(record)})
 
 
 def compile_expression(text: str, backend: str | None = None) -> Expression:
