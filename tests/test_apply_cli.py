@@ -432,6 +432,28 @@ def test_an_archive_needs_allow_archive_and_force_does_not_stand_in(
     assert "^ SOC2-C1.1" in restore.stdout and "do not come back" in restore.stdout
 
 
+def test_an_archive_relabelled_as_an_update_in_the_plan_file_is_refused(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    # The action is the file's word: an archive saved as "update" passed the gate's archive
+    # permission (and maxArchives), and archived the control without --allow-archive.
+    (work / "controls" / "c.yaml").write_text(ARCHIVE)
+    save_plan(hpconfig_sandbox)
+
+    def relabel(document: dict[str, Any]) -> None:
+        for change in document["changes"]:
+            if change["action"] == "archive":
+                change["action"] = "update"
+
+    _edit_plan(Path("plan.json"), relabel)
+    result = run(hpconfig_sandbox, "apply", "plan.json")
+    assert result.exit_code == 5, result.stderr
+    assert "does not follow from the manifests" in result.stderr
+    assert writes_sent(hpconfig_sandbox) == []
+    state = {c["controlIdentifier"]: c for c in hpconfig_sandbox.state()["controls"]}
+    assert state["SOC2-C1.1"]["status"] == "active"
+
+
 def test_the_allow_list_of_the_config_permits_an_archive(
     hpconfig_sandbox: Sandbox, work: Path
 ) -> None:

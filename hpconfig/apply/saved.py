@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hpconfig.control import FIELDS_BY_NAME, Control, api_values, fingerprint
+from hpconfig.diff import change_kind
 from hpconfig.errors import InputProblem, Location, UnsafePlanError
 from hpconfig.plan import (
     FORMAT_VERSION,
@@ -174,6 +175,9 @@ def check_targets(
                 if not any(rule.ignores(change.identifier, name) for rule in rules)
             }
             follows = set(change.seen) == compared | {"status"}
+            # The kind is the file's word: an archive saved as an update would pass the
+            # archive permission and maxArchives. It must be the one diff gives.
+            follows = follows and change.action == change_kind(change.wanted, change.seen)
         if not follows or api_values(change.wanted) != change.target:
             raise UnsafePlanError(
                 f"{file}: the change of {change.identifier!r} does not follow from the manifests "
