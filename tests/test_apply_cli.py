@@ -403,6 +403,23 @@ def test_thresholds_refuse_after_printing_the_plan_and_force_overrides_them(
     assert forced.exit_code == 0, forced.stderr
 
 
+def test_a_plan_file_cannot_inflate_the_existing_count_to_pass_max_change_percent(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    # safety.existing is the file's number: raised to a million, 3 updates of ~40 controls
+    # were 0% and passed maxChangePercent. apply counts the existing controls it reads itself.
+    _config(work, "safety: {maxChangePercent: 5, minControls: 10}\n")
+    save_plan(hpconfig_sandbox)
+    _edit_plan(Path("plan.json"), lambda d: d["safety"].update(existing=1_000_000))
+    result = run(hpconfig_sandbox, "apply", "plan.json")
+    assert result.exit_code == 5, result.stderr
+    assert "more than safety.maxChangePercent (5%)" in result.stderr
+    assert "1000000" not in result.stderr
+    assert writes_sent(hpconfig_sandbox) == []
+    forced = run(hpconfig_sandbox, "apply", "plan.json", "--force")
+    assert forced.exit_code == 0, forced.stderr
+
+
 ARCHIVE = MANIFEST + "  - identifier: SOC2-C1.1\n    status: archived\n"
 
 
