@@ -179,6 +179,12 @@ def _edit_plan(path: Path, edit: Any) -> None:
     path.write_text(json.dumps(document))
 
 
+def _create_without_owner(document: dict[str, Any]) -> None:
+    # a create of fewer fields than the manifest declares (and the review showed)
+    change = next(c for c in document["changes"] if c["action"] == "create")
+    del change["target_values"]["owner"], change["target"]["owner"]
+
+
 @pytest.mark.parametrize(
     ("edit", "code", "said"),
     [
@@ -191,6 +197,7 @@ def _edit_plan(path: Path, edit: Any) -> None:
         (lambda d: d["changes"][1].update(action="delete"), 3, "not a plan"),
         (lambda d: d["changes"][1]["target"].update(owner="mallory@x.com"), 5, "edited"),
         (lambda d: d["changes"][1]["target"].update(notes="x"), 3, "do not match"),
+        (_create_without_owner, 5, "does not follow from the manifests"),
     ],
     ids=[
         "api",
@@ -202,6 +209,7 @@ def _edit_plan(path: Path, edit: Any) -> None:
         "kind",
         "target-edited",
         "target-grown",
+        "create-shrunk",
     ],
 )
 def test_a_foreign_or_malformed_saved_plan_is_refused(

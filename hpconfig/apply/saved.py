@@ -168,6 +168,8 @@ def check_targets(
             name in want.values and want.values[name] == value
             for name, value in change.wanted.items()
         )
+        if follows and want is not None and not change.action.existing:
+            follows = change.wanted == want.values  # a create sends every declared field
         if follows and want is not None and change.action.existing:
             compared = {
                 name
