@@ -303,6 +303,27 @@ def test_a_saved_plan_naming_manifests_outside_the_repository_is_refused_unread(
     assert not (elsewhere / ".hpconfig").exists()
 
 
+def test_an_update_saved_with_fewer_fields_than_drifted_is_refused(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    # The reviewed plan set the owner and the name of SOC2-A1.1; the edited file sets only one.
+    (work / "controls" / "c.yaml").write_text(
+        MANIFEST.replace("name: Capacity management", "name: Capacity planning")
+    )
+    save_plan(hpconfig_sandbox)
+
+    def drop_name(document: dict[str, Any]) -> None:
+        (change,) = [c for c in document["changes"] if c["identifier"] == "SOC2-A1.1"]
+        assert set(change["target_values"]) == {"name", "owner"}
+        del change["target_values"]["name"], change["target"]["name"]
+
+    _edit_plan(Path("plan.json"), drop_name)
+    result = run(hpconfig_sandbox, "apply", "plan.json")
+    assert result.exit_code == 5, result.stderr
+    assert "does not follow from the manifests" in result.stderr
+    assert writes_sent(hpconfig_sandbox) == []
+
+
 def test_a_manifest_changed_since_the_plan_is_refused(
     hpconfig_sandbox: Sandbox, work: Path
 ) -> None:

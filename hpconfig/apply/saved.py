@@ -163,25 +163,30 @@ def check_targets(
     match any fresh read, and apply would overwrite a change made in Hyperproof since."""
     rules = tuple(rules)
     for change in plan.changes:
-        want = desired.get(change.identifier)
-        follows = want is not None and all(
-            name in want.values and want.values[name] == value
-            for name, value in change.wanted.items()
-        )
-        if follows and want is not None and not change.action.existing:
-            follows = change.wanted == want.values  # a create sends every declared field
-        if follows and want is not None and change.action.existing:
-            compared = {
-                name
-                for name in want.values
-                if not any(rule.ignores(change.identifier, name) for rule in rules)
-            }
-            follows = set(change.seen) == compared | {"status"}
-            # The kind is the file's word: an archive saved as an update would pass the
-            # archive permission and maxArchives. It must be the one diff gives.
-            follows = follows and change.action == change_kind(change.wanted, change.seen)
+        follows = _follows(change, desired.get(change.identifier), rules)
         if not follows or api_values(change.wanted) != change.target:
             raise UnsafePlanError(
                 f"{file}: the change of {change.identifier!r} does not follow from the manifests "
                 f"here (was the file edited?); nothing was written; {REPLAN}"
             )
+
+
+def _follows(change: Change, want: Control | None, rules: tuple[IgnoreRule, ...]) -> bool:
+    """Whether ``change`` is what ``diff`` makes of ``want`` and the live values the change
+    records: a create sends every declared value; an existing change records the live value of
+    each compared field and the status, sets exactly those that differ (no fewer: a partial
+    write is not what was reviewed), and is of the kind its values give (an archive saved as
+    an update would pass the archive permission and maxArchives)."""
+    if want is None:
+        return False
+    if not change.action.existing:
+        return change.wanted == want.values
+    compared = {
+        name: value
+        for name, value in want.values.items()
+        if not any(rule.ignores(change.identifier, name) for rule in rules)
+    }
+    if set(change.seen) != set(compared) | {"status"}:
+        return False
+    differing = {name: value for name, value in compared.items() if change.seen[name] != value}
+    return change.wanted == differing and change.action == change_kind(change.wanted, change.seen)
