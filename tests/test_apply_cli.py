@@ -551,6 +551,13 @@ def test_a_create_without_a_description_is_an_input_error(
     assert "Cannot apply" in planned.stdout
     result = run(hpconfig_sandbox, "apply", "controls", "--auto-approve")
     assert result.exit_code == 3 and writes_sent(hpconfig_sandbox) == []
+    # A saved plan edited to drop the problem is refused all the same.
+    assert run(hpconfig_sandbox, "plan", "controls", "--out", "plan.json").exit_code == 3
+    _edit_plan(Path("plan.json"), lambda d: [c.pop("problems", None) for c in d["changes"]])
+    edited = run(hpconfig_sandbox, "apply", "plan.json")
+    assert edited.exit_code == 5, edited.stderr
+    assert "does not follow from the manifests" in edited.stderr
+    assert writes_sent(hpconfig_sandbox) == []
 
 
 def test_controls_limits_the_run(hpconfig_sandbox: Sandbox, work: Path) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hpconfig.control import FIELDS_BY_NAME, Control, api_values, fingerprint
-from hpconfig.diff import change_kind
+from hpconfig.diff import change_kind, create_problems
 from hpconfig.errors import InputProblem, Location, UnsafePlanError
 from hpconfig.plan import (
     FORMAT_VERSION,
@@ -179,8 +179,9 @@ def _follows(change: Change, want: Control | None, rules: tuple[IgnoreRule, ...]
     an update would pass the archive permission and maxArchives)."""
     if want is None:
         return False
-    if not change.action.existing:
-        return change.wanted == want.values
+    if not change.action.existing:  # and keeps the problems that refuse it (no description)
+        problems = set(create_problems(want.values))
+        return change.wanted == want.values and problems <= set(change.problems)
     compared = {
         name: value
         for name, value in want.values.items()
