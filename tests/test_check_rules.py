@@ -388,6 +388,31 @@ def test_a_rule_whose_cel_runs_too_long_in_all_is_stopped_not_waited_for() -> No
     assert all(r.status == Status.OK for r in found if r.rule == "fast")  # the others still run
 
 
+def test_many_rules_each_under_its_budget_cannot_hold_the_run_for_long() -> None:
+    # A pull request may bring 100 rules: each stopped only past RULE_SECONDS still held a run
+    # for 100 x 10 s. All CEL of a check shares CHECK_SECONDS too.
+    from hpconfig.assertions.check import subjects
+    from hpconfig.assertions.evaluate import CHECK_SECONDS, RULE_SECONDS, evaluate
+
+    step = RULE_SECONDS / 2  # each evaluation "takes" half a rule's budget: no rule is stopped
+    ticks = iter(range(0, 100_000, int(step)))
+
+    def clock() -> float:
+        return float(next(ticks))
+
+    count = int(CHECK_SECONDS // step) + 5
+    rules = tuple(
+        rule(Assertion("expression", expression=cel.compile_expression("true")), f"r{n:03}")
+        for n in range(count)
+    )
+    found = evaluate(RuleSet(rules), subjects([record("C-1")], {}), NOW, clock=clock)
+    statuses = [r.status for r in found]
+    ran = int(CHECK_SECONDS // step) + 1
+    assert statuses[:ran] == [Status.OK] * ran
+    assert statuses[ran:] == [Status.ERROR] * (count - ran)
+    assert "all rules together" in found[-1].reason
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_bad_pattern_is_an_error_result_and_nothing_is_written_past_the_output_path(
     backend: str, capfd: pytest.CaptureFixture[str]
