@@ -25,7 +25,7 @@ CREATE_REQUIRED = tuple(
 )
 
 
-def _kind(wanted: Mapping[str, Any], actual: Mapping[str, Any]) -> ChangeKind:
+def change_kind(wanted: Mapping[str, Any], actual: Mapping[str, Any]) -> ChangeKind:
     """Archiving is destroy-class and unarchiving a restore: each its own kind, so every
     report marks it and apply can ask for permission and count it."""
     if wanted.get("status") == hp.STATUS_ARCHIVED:
@@ -136,7 +136,7 @@ def diff(
         changes.append(
             Change(
                 identifier,
-                _kind(wanted, actual),
+                change_kind(wanted, actual),
                 want.source,
                 fields,
                 have.live_id,

@@ -179,6 +179,12 @@ def _edit_plan(path: Path, edit: Any) -> None:
     path.write_text(json.dumps(document))
 
 
+def _create_without_owner(document: dict[str, Any]) -> None:
+    # a create of fewer fields than the manifest declares (and the review showed)
+    change = next(c for c in document["changes"] if c["action"] == "create")
+    del change["target_values"]["owner"], change["target"]["owner"]
+
+
 @pytest.mark.parametrize(
     ("edit", "code", "said"),
     [
@@ -191,6 +197,7 @@ def _edit_plan(path: Path, edit: Any) -> None:
         (lambda d: d["changes"][1].update(action="delete"), 3, "not a plan"),
         (lambda d: d["changes"][1]["target"].update(owner="mallory@x.com"), 5, "edited"),
         (lambda d: d["changes"][1]["target"].update(notes="x"), 3, "do not match"),
+        (_create_without_owner, 5, "does not follow from the manifests"),
     ],
     ids=[
         "api",
@@ -202,6 +209,7 @@ def _edit_plan(path: Path, edit: Any) -> None:
         "kind",
         "target-edited",
         "target-grown",
+        "create-shrunk",
     ],
 )
 def test_a_foreign_or_malformed_saved_plan_is_refused(
@@ -212,6 +220,107 @@ def test_a_foreign_or_malformed_saved_plan_is_refused(
     result = run(hpconfig_sandbox, "apply", "plan.json")
     assert result.exit_code == code, result.stderr
     assert said in result.stderr
+    assert writes_sent(hpconfig_sandbox) == []
+
+
+@pytest.mark.parametrize("kept", [(), ("status",), ("implementation",)])
+def test_a_plan_edited_to_see_fewer_live_fields_cannot_skip_the_stale_check(
+    hpconfig_sandbox: Sandbox, work: Path, kept: tuple[str, ...]
+) -> None:
+    # The fingerprint digests the live values the plan says it saw: a plan file whose `values`
+    # leave out the fields it writes (or the status) digests to a fingerprint any fresh read
+    # matches, and so would overwrite a change made in Hyperproof since without a word.
+    import hashlib
+
+    save_plan(hpconfig_sandbox)
+    change_in_hyperproof(hpconfig_sandbox, "SOC2-A1.2", implementation="notStarted")
+    hpconfig_sandbox.clear_requests()
+
+    def blind(document: dict[str, Any]) -> None:
+        (change,) = [c for c in document["changes"] if c["identifier"] == "SOC2-A1.2"]
+        values = {k: v for k, v in change["live"]["values"].items() if k in kept}
+        canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
+        change["live"].update(
+            values=values, fingerprint=hashlib.sha256(canonical.encode()).hexdigest()
+        )
+
+    _edit_plan(Path("plan.json"), blind)
+    result = run(hpconfig_sandbox, "apply", "plan.json")
+    assert result.exit_code == 5, result.stderr
+    assert "does not follow from the manifests" in result.stderr
+    assert writes_sent(hpconfig_sandbox) == []
+
+
+def test_a_saved_plan_made_with_an_ignore_rule_is_applied(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    # The live values a plan records leave out the ignored fields: that is no edit.
+    _config(work, "ignore:\n  - fields: [owner]\n    reason: owners are set in Hyperproof\n")
+    save_plan(hpconfig_sandbox)
+    result = run(hpconfig_sandbox, "apply", "plan.json")
+    assert result.exit_code == 0, result.stderr
+    assert len(writes_sent(hpconfig_sandbox)) == 3  # NEW-1, SOC2-A1.2 and SOC2-A1.3, not A1.1
+
+
+@pytest.mark.parametrize("hostile_id", ["..", "."])
+def test_a_control_id_of_dots_from_the_api_never_names_another_path(
+    example_seed: dict[str, Any], work: Path, hostile_id: str
+) -> None:
+    # An id is the API's (untrusted) string: quoted, `..` stayed `..`, and the HTTP client
+    # resolves dot segments, so the PATCH went to /v1/ (or /v1/controls/ for `.`).
+    example_seed["clients"][0]["clientSecret"] = CANARY
+    (control,) = [c for c in example_seed["controls"] if c["controlIdentifier"] == "SOC2-A1.2"]
+    control["id"] = hostile_id
+    with Sandbox(example_seed) as sandbox:
+        result = run(sandbox, "apply", "controls", "--auto-approve", "--controls", "SOC2-A1.2")
+        patched = [e["path"] for e in sandbox.requests() if e["method"] == "PATCH"]
+    assert patched == [f"/v1/controls/{hostile_id}"]  # the sandbox records the path decoded
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_saved_plan_naming_manifests_outside_the_repository_is_refused_unread(
+    hpconfig_sandbox: Sandbox,
+    work: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # apply reads the manifests the plan file names: an edited plan.json pointing at another
+    # folder on the runner (whose digest it carries) applied manifests from outside this
+    # repository, and `/` walked the whole disk. The plan file is held to what hpconfig.yaml is.
+    (work / ".git").mkdir()
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    helpers.write_tree(elsewhere, {"controls/c.yaml": MANIFEST.replace("180d", "7d")})
+    monkeypatch.chdir(elsewhere)
+    result = run(hpconfig_sandbox, "plan", "controls", "--out", str(work / "plan.json"))
+    assert result.exit_code == 0, result.stderr
+    monkeypatch.chdir(work)
+    _edit_plan(work / "plan.json", lambda d: d["apply"].update(paths=[str(elsewhere / "controls")]))
+    hpconfig_sandbox.clear_requests()
+    result = run(hpconfig_sandbox, "apply", "plan.json")
+    assert result.exit_code == 5, result.stderr
+    assert "outside the repository" in result.stderr
+    assert hpconfig_sandbox.requests() == []  # refused before any request
+    assert not (elsewhere / ".hpconfig").exists()
+
+
+def test_an_update_saved_with_fewer_fields_than_drifted_is_refused(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    # The reviewed plan set the owner and the name of SOC2-A1.1; the edited file sets only one.
+    (work / "controls" / "c.yaml").write_text(
+        MANIFEST.replace("name: Capacity management", "name: Capacity planning")
+    )
+    save_plan(hpconfig_sandbox)
+
+    def drop_name(document: dict[str, Any]) -> None:
+        (change,) = [c for c in document["changes"] if c["identifier"] == "SOC2-A1.1"]
+        assert set(change["target_values"]) == {"name", "owner"}
+        del change["target_values"]["name"], change["target"]["name"]
+
+    _edit_plan(Path("plan.json"), drop_name)
+    result = run(hpconfig_sandbox, "apply", "plan.json")
+    assert result.exit_code == 5, result.stderr
+    assert "does not follow from the manifests" in result.stderr
     assert writes_sent(hpconfig_sandbox) == []
 
 
@@ -323,6 +432,23 @@ def test_thresholds_refuse_after_printing_the_plan_and_force_overrides_them(
     assert forced.exit_code == 0, forced.stderr
 
 
+def test_a_plan_file_cannot_inflate_the_existing_count_to_pass_max_change_percent(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    # safety.existing is the file's number: raised to a million, 3 updates of ~40 controls
+    # were 0% and passed maxChangePercent. apply counts the existing controls it reads itself.
+    _config(work, "safety: {maxChangePercent: 5, minControls: 10}\n")
+    save_plan(hpconfig_sandbox)
+    _edit_plan(Path("plan.json"), lambda d: d["safety"].update(existing=1_000_000))
+    result = run(hpconfig_sandbox, "apply", "plan.json")
+    assert result.exit_code == 5, result.stderr
+    assert "more than safety.maxChangePercent (5%)" in result.stderr
+    assert "1000000" not in result.stderr
+    assert writes_sent(hpconfig_sandbox) == []
+    forced = run(hpconfig_sandbox, "apply", "plan.json", "--force")
+    assert forced.exit_code == 0, forced.stderr
+
+
 ARCHIVE = MANIFEST + "  - identifier: SOC2-C1.1\n    status: archived\n"
 
 
@@ -350,6 +476,28 @@ def test_an_archive_needs_allow_archive_and_force_does_not_stand_in(
     restore = run(hpconfig_sandbox, "apply", "controls", "--auto-approve")
     assert restore.exit_code == 0, restore.stderr
     assert "^ SOC2-C1.1" in restore.stdout and "do not come back" in restore.stdout
+
+
+def test_an_archive_relabelled_as_an_update_in_the_plan_file_is_refused(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    # The action is the file's word: an archive saved as "update" passed the gate's archive
+    # permission (and maxArchives), and archived the control without --allow-archive.
+    (work / "controls" / "c.yaml").write_text(ARCHIVE)
+    save_plan(hpconfig_sandbox)
+
+    def relabel(document: dict[str, Any]) -> None:
+        for change in document["changes"]:
+            if change["action"] == "archive":
+                change["action"] = "update"
+
+    _edit_plan(Path("plan.json"), relabel)
+    result = run(hpconfig_sandbox, "apply", "plan.json")
+    assert result.exit_code == 5, result.stderr
+    assert "does not follow from the manifests" in result.stderr
+    assert writes_sent(hpconfig_sandbox) == []
+    state = {c["controlIdentifier"]: c for c in hpconfig_sandbox.state()["controls"]}
+    assert state["SOC2-C1.1"]["status"] == "active"
 
 
 def test_the_allow_list_of_the_config_permits_an_archive(
@@ -403,6 +551,13 @@ def test_a_create_without_a_description_is_an_input_error(
     assert "Cannot apply" in planned.stdout
     result = run(hpconfig_sandbox, "apply", "controls", "--auto-approve")
     assert result.exit_code == 3 and writes_sent(hpconfig_sandbox) == []
+    # A saved plan edited to drop the problem is refused all the same.
+    assert run(hpconfig_sandbox, "plan", "controls", "--out", "plan.json").exit_code == 3
+    _edit_plan(Path("plan.json"), lambda d: [c.pop("problems", None) for c in d["changes"]])
+    edited = run(hpconfig_sandbox, "apply", "plan.json")
+    assert edited.exit_code == 5, edited.stderr
+    assert "does not follow from the manifests" in edited.stderr
+    assert writes_sent(hpconfig_sandbox) == []
 
 
 def test_controls_limits_the_run(hpconfig_sandbox: Sandbox, work: Path) -> None:
@@ -463,7 +618,10 @@ def test_apply_paths_with_the_reviewed_digest_goes_ahead_when_nothing_changed(
 
 
 def test_a_journal_folder_that_is_a_symlink_of_the_checkout_is_not_followed(
-    hpconfig_sandbox: Sandbox, work: Path, tmp_path_factory: pytest.TempPathFactory
+    hpconfig_sandbox: Sandbox,
+    work: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     (work / ".hpconfig").symlink_to(elsewhere, target_is_directory=True)

@@ -218,6 +218,11 @@ def test_one_cel_error_is_one_error_result_and_the_rest_still_run() -> None:
         ("[1, 2].all(x, [3].exists(y, y == x))", "comprehensions may not nest"),
         ("[1].map(x, [2].map(y, [3].map(z, z)))", "comprehensions may not nest"),
         ('r"\\" + [1].all(x, [2].all(y, true)) + r"\\"', "comprehensions may not nest"),
+        # CEL reads a comment or a form feed as space: neither hides a member call
+        ("[1].//\nall(x, [2].//\nall(y, true))", "comprehensions may not nest"),
+        ("[1].all//\n(x, [2].all//\n(y, true))", "comprehensions may not nest"),
+        ("[1].all\f(x, [2].all\f(y, true))", "comprehensions may not nest"),
+        ("[1].\fmap(x, [2] . \t map (y, y))", "comprehensions may not nest"),
         ('"unclosed', "not closed"),
         ("'''never closed", "not closed"),
     ],
@@ -237,6 +242,21 @@ def test_the_costliest_expression_within_the_bounds_stays_small(backend: str) ->
     # brackets and comprehension names inside strings and comments are text, not code
     quoted = '"[1].all(x, [2].all(y, true))" != "" // [1].all(a, [2].all(b, true))'
     assert cel.compile_expression(quoted, backend).evaluate(cel.bind(record(), backend)) is True
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_expression_sees_at_most_max_string_characters_of_any_text(backend: str) -> None:
+    # identifier and id come from Hyperproof unbounded (the other texts are cut already), and
+    # cel-cpp keeps every intermediate string of one evaluation: `[x, x, ...].all(y, y+y+...)`
+    # over a 1 MB identifier asked for tens of GB. What an expression sees is cut; the result
+    # keeps the control's whole identifier.
+    long = record("I" * 200_000, id="d" * 200_000, source="s" * 5_000)
+    text = "control.identifier.size() + control.id.size() + control.source.size()"
+    sizes = cel.compile_expression(text, backend).evaluate(cel.bind(long, backend))
+    assert sizes == 3 * cel.MAX_STRING
+    assertion = Assertion("expression", expression=cel.compile_expression("true", backend))
+    report = run_check(RuleSet((rule(assertion),)), [long], {}, NOW, backend=backend)
+    assert [r.identifier for r in report.results] == ["I" * 200_000]
 
 
 # --- messages -------------------------------------------------------------------------------
@@ -366,6 +386,31 @@ def test_a_rule_whose_cel_runs_too_long_in_all_is_stopped_not_waited_for() -> No
     stopped = next(r for r in found if r.rule == "slow" and r.status == Status.ERROR)
     assert "was stopped" in stopped.reason
     assert all(r.status == Status.OK for r in found if r.rule == "fast")  # the others still run
+
+
+def test_many_rules_each_under_its_budget_cannot_hold_the_run_for_long() -> None:
+    # A pull request may bring 100 rules: each stopped only past RULE_SECONDS still held a run
+    # for 100 x 10 s. All CEL of a check shares CHECK_SECONDS too.
+    from hpconfig.assertions.check import subjects
+    from hpconfig.assertions.evaluate import CHECK_SECONDS, RULE_SECONDS, evaluate
+
+    step = RULE_SECONDS / 2  # each evaluation "takes" half a rule's budget: no rule is stopped
+    ticks = iter(range(0, 100_000, int(step)))
+
+    def clock() -> float:
+        return float(next(ticks))
+
+    count = int(CHECK_SECONDS // step) + 5
+    rules = tuple(
+        rule(Assertion("expression", expression=cel.compile_expression("true")), f"r{n:03}")
+        for n in range(count)
+    )
+    found = evaluate(RuleSet(rules), subjects([record("C-1")], {}), NOW, clock=clock)
+    statuses = [r.status for r in found]
+    ran = int(CHECK_SECONDS // step) + 1
+    assert statuses[:ran] == [Status.OK] * ran
+    assert statuses[ran:] == [Status.ERROR] * (count - ran)
+    assert "all rules together" in found[-1].reason
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

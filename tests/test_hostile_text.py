@@ -281,3 +281,32 @@ def test_the_secret_stays_out_of_every_new_output_path(
     result = run(hpconfig_sandbox, "--debug", "plan", str(project))
     assert result.exit_code == 4
     assert CANARY not in result.stdout + result.stderr
+
+
+def test_apply_s_plan_progress_stale_report_events_and_journal_keep_data_inert(
+    hpconfig_sandbox: Sandbox, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hpconfig.remote import writes
+    from hpconfig.remote.client import HyperproofClient
+
+    monkeypatch.chdir(project)
+    assert run(hpconfig_sandbox, "plan", ".", "--out", "plan.json").exit_code == 0
+    with HyperproofClient(helpers.settings_for(hpconfig_sandbox)) as client:  # someone edits it
+        writes.patch_control(client, "hostile-1", {"name": HOSTILE_LINES})
+    stale = run(hpconfig_sandbox, "apply", "plan.json", "--json")
+    assert stale.exit_code == 5, stale.stderr
+    assert "HOSTILE-1: changed in Hyperproof since the plan" in stale.stderr
+    assert "::error::from a description line" in stale.stderr  # shown, never at a line's start
+    applied = run(hpconfig_sandbox, "apply", ".", "--auto-approve", "--json")
+    assert applied.exit_code == 0, applied.stderr
+    events = [json.loads(line) for line in applied.stdout.splitlines()]
+    created = next(e for e in events if e.get("identifier") == CREATED_ID and "outcome" in e)
+    assert created["outcome"] == "applied"  # the values themselves stay exact in JSON
+    journals = sorted((project / ".hpconfig" / "journal").glob("*.jsonl"))
+    assert len(journals) == 2
+    texts = [stale.stdout, stale.stderr, applied.stdout, applied.stderr]
+    for text in texts + [path.read_text(encoding="utf-8") for path in journals]:
+        assert actions_runner.run(text) == []
+        assert actions_runner.loose_commands(text) == []
+        assert_inert_terminal(text)
+        assert CANARY not in text

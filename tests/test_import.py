@@ -116,6 +116,25 @@ def test_an_existing_file_is_never_overwritten_without_force(
     assert_plans_clean(hpconfig_sandbox, str(project))
 
 
+@pytest.mark.parametrize("linked", ["controls", "schemas"])
+def test_a_folder_inside_the_target_that_is_a_symlink_is_never_written_through(
+    hpconfig_sandbox: Sandbox, tmp_path: Path, linked: str
+) -> None:
+    # A checkout can hold a committed link (controls -> somewhere outside the repository):
+    # import must not create, or with --force replace, files at the other end.
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    project.mkdir()
+    outside.mkdir()
+    (outside / "manifest.schema.json").write_text("theirs")
+    (project / linked).symlink_to(outside, target_is_directory=True)
+    for extra in ((), ("--force",)):
+        result = run(hpconfig_sandbox, "import", "--to", str(project), *extra)
+        assert result.exit_code == 3, result.stdout + result.stderr
+        assert f"{project / linked}: a symlink" in result.stderr
+        assert texts(outside) == {"manifest.schema.json": "theirs"}
+        assert sorted(p.name for p in project.iterdir()) == [linked]
+
+
 def test_a_target_that_is_a_file_is_refused(hpconfig_sandbox: Sandbox, tmp_path: Path) -> None:
     target = tmp_path / "file"
     target.write_text("x")

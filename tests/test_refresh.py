@@ -217,3 +217,34 @@ def test_hostile_text_from_hyperproof_stays_data_in_the_file_and_the_output(
     assert set(elements.tags) <= ALLOWED | {"h2", "h3"}, set(elements.tags) - ALLOWED
     assert elements.links == []  # no address in the data became a link
     assert "@org/team" not in "".join(elements.prose)  # no mention outside code
+
+
+def test_a_body_cut_to_github_s_limit_never_cuts_a_value_s_code_span_open() -> None:
+    # A body over the limit was cut at a byte count, inside a row: a code span cut open made
+    # its text (a Hyperproof user's name) live Markdown, a mention that notifies or a link.
+    # Whatever the lengths, the cut falls between whole lines.
+    from hpconfig.refresh import ControlUpdate, FieldUpdate
+    from hpconfig.render.refresh import Refreshed, markdown_body
+    from tests.gfm import rendered
+
+    evil = "@org/team [x](https://evil.example) <img src=x>"
+    for pad in range(40):
+        items = [
+            Refreshed(
+                ControlUpdate(
+                    f"C-{n}",
+                    "controls/a.yaml",
+                    n + 1,
+                    (FieldUpdate(f"C-{n}", "name", "x", "a", "b"),),
+                    "u" * pad + evil,
+                    "2026-01-01T00:00:00Z",
+                ),
+                ("name",),
+            )
+            for n in range(700)
+        ]
+        body = markdown_body(items, [], "the diff")
+        assert "This summary was cut" in body and len(body.encode()) <= 65_000
+        elements = rendered(body)
+        assert elements.links == [] and "img" not in elements.tags, pad
+        assert "@org/team" not in "".join(elements.prose), pad

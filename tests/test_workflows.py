@@ -229,3 +229,30 @@ def test_the_refresh_patch_may_change_manifests_only(tmp_path: Path) -> None:
     refused = _apply_step(tmp_path / "bad", manifest + script)
     assert refused.returncode != 0
     assert "curl" not in (tmp_path / "bad" / "repo" / "run.sh").read_text()
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        # a YAML file outside PATHS: a workflow, which the job's push would then change
+        "diff --git a/.github/workflows/ci.yml b/.github/workflows/ci.yml\nnew file mode 100644\n"
+        "--- /dev/null\n+++ b/.github/workflows/ci.yml\n@@ -0,0 +1 @@\n+on: push\n",
+        # a link named like a manifest, inside PATHS
+        "diff --git a/controls/b.yaml b/controls/b.yaml\nnew file mode 120000\n"
+        "--- /dev/null\n+++ b/controls/b.yaml\n@@ -0,0 +1 @@\n+../run.sh\n\\ No newline at end "
+        "of file\n",
+        # a manifest made executable
+        "diff --git a/controls/a.yaml b/controls/a.yaml\nold mode 100644\nnew mode 100755\n",
+    ],
+    ids=["workflow", "symlink", "mode"],
+)
+def test_the_refresh_patch_changes_only_the_content_of_files_under_paths(
+    tmp_path: Path, patch: str
+) -> None:
+    # refresh edits the text of manifests under PATHS and nothing else; anything more in the
+    # patch is not the refresh's, and the job that can push must not apply it.
+    refused = _apply_step(tmp_path, patch)
+    assert refused.returncode != 0, refused.stdout + refused.stderr
+    repo = tmp_path / "repo"
+    assert not (repo / ".github").exists() and not (repo / "controls" / "b.yaml").is_symlink()
+    assert not os.access(repo / "controls" / "a.yaml", os.X_OK)

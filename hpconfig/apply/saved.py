@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hpconfig.control import FIELDS_BY_NAME, Control, api_values, fingerprint
+from hpconfig.diff import change_kind, create_problems
 from hpconfig.errors import InputProblem, Location, UnsafePlanError
 from hpconfig.plan import (
     FORMAT_VERSION,
@@ -152,17 +153,41 @@ def check_compatible(file: str, plan: Plan, version: str, api_url: str, digest: 
         )
 
 
-def check_targets(file: str, plan: Plan, desired: Mapping[str, Control]) -> None:
+def check_targets(
+    file: str, plan: Plan, desired: Mapping[str, Control], rules: Iterable[IgnoreRule] = ()
+) -> None:
     """Each change writes what the manifests here say, and nothing else: a plan file edited
-    after it was made (its targets) is refused even without ``--plan-sha256``."""
+    after it was made (its targets) is refused even without ``--plan-sha256``. So is one whose
+    live values leave out a field the stale check must compare (those the manifest manages and
+    no ignore rule drops, and the status, as ``diff`` records them): its fingerprint would then
+    match any fresh read, and apply would overwrite a change made in Hyperproof since."""
+    rules = tuple(rules)
     for change in plan.changes:
-        want = desired.get(change.identifier)
-        follows = want is not None and all(
-            name in want.values and want.values[name] == value
-            for name, value in change.wanted.items()
-        )
+        follows = _follows(change, desired.get(change.identifier), rules)
         if not follows or api_values(change.wanted) != change.target:
             raise UnsafePlanError(
                 f"{file}: the change of {change.identifier!r} does not follow from the manifests "
                 f"here (was the file edited?); nothing was written; {REPLAN}"
             )
+
+
+def _follows(change: Change, want: Control | None, rules: tuple[IgnoreRule, ...]) -> bool:
+    """Whether ``change`` is what ``diff`` makes of ``want`` and the live values the change
+    records: a create sends every declared value; an existing change records the live value of
+    each compared field and the status, sets exactly those that differ (no fewer: a partial
+    write is not what was reviewed), and is of the kind its values give (an archive saved as
+    an update would pass the archive permission and maxArchives)."""
+    if want is None:
+        return False
+    if not change.action.existing:  # and keeps the problems that refuse it (no description)
+        problems = set(create_problems(want.values))
+        return change.wanted == want.values and problems <= set(change.problems)
+    compared = {
+        name: value
+        for name, value in want.values.items()
+        if not any(rule.ignores(change.identifier, name) for rule in rules)
+    }
+    if set(change.seen) != set(compared) | {"status"}:
+        return False
+    differing = {name: value for name, value in compared.items() if change.seen[name] != value}
+    return change.wanted == differing and change.action == change_kind(change.wanted, change.seen)

@@ -13,7 +13,8 @@ The bounds, checked on the text before any CEL parser sees it (``bound_problem``
 - comprehensions (``all``, ``exists``, ``exists_one``, ``map``, ``filter``) do not nest: one
   comprehension over a list costs the list's length, two nested cost its square. With the
   length bound, one evaluation takes at most a few thousand steps over a control's bounded
-  fields, so no expression can hang or swell a run.
+  fields (every string an expression sees is cut to ``MAX_STRING`` characters by ``bind``),
+  so no expression can hang or swell a run.
 
 An evaluation error (a missing field, a type mismatch, a bad regular expression) is
 ``CelEvaluationError``, which the caller turns into an ``error`` result for that control alone.
@@ -30,6 +31,10 @@ from typing import Any
 
 MAX_LENGTH = 1000
 MAX_NESTING = 12
+# Characters of one string an expression sees (``bind`` cuts longer ones): cel-cpp keeps every
+# intermediate value of an evaluation, so the memory of ``+`` chains in a comprehension grows
+# with the strings' length, and an identifier or id from Hyperproof has no bound of its own.
+MAX_STRING = 1000
 COMPREHENSIONS = ("all", "exists", "exists_one", "map", "filter")
 VARIABLE = "control"  # the one variable an expression sees: the control's fields
 
@@ -91,12 +96,12 @@ def bound_problem(text: str) -> tuple[str, int] | None:
     depth = 0
     # The bracket depth at which each open comprehension's argument list starts.
     comprehensions: list[int] = []
+    previous = ""  # the last character that is neither blank nor in a comment
     index = 0
     while index < len(text):
         char = text[index]
-        if text.startswith("//", index):
-            end = text.find("\n", index)
-            index = len(text) if end < 0 else end
+        if char in _BLANK or text.startswith("//", index):
+            index = _skip_blank(text, index)
             continue
         ident = _IDENT.match(text, index)
         if ident:
@@ -105,10 +110,13 @@ def bound_problem(text: str) -> tuple[str, int] | None:
                 end = _string_end(text, index, name)  # r"...", b'...': a prefixed literal
                 if end < 0:
                     return "a string literal is not closed", index + 1
-                index = end
+                index, previous = end, text[end - 1]
                 continue
-            follows = text[index:].lstrip(" \t\r\n")
-            if name in COMPREHENSIONS and follows.startswith("(") and _after_dot(text, ident):
+            after_dot, previous = previous == ".", name[-1]
+            # CEL reads a comment or any blank (a form feed too) between `.`, the name and
+            # `(` as space: `[1].//\nall\f(...)` is still a member call.
+            follows = text[_skip_blank(text, index) :]
+            if name in COMPREHENSIONS and follows.startswith("(") and after_dot:
                 if comprehensions:
                     return (
                         f"comprehensions may not nest ({name} inside another): their cost "
@@ -121,8 +129,9 @@ def bound_problem(text: str) -> tuple[str, int] | None:
             end = _string_end(text, index, "")
             if end < 0:
                 return "a string literal is not closed", index + 1
-            index = end
+            index, previous = end, char
             continue
+        previous = char
         if char in _OPEN:
             depth += 1
             if depth > MAX_NESTING:
@@ -135,9 +144,21 @@ def bound_problem(text: str) -> tuple[str, int] | None:
     return None
 
 
-def _after_dot(text: str, ident: re.Match[str]) -> bool:
-    """True when the identifier is a member call (``x.all(...)``), as CEL's macros are."""
-    return text[: ident.start()].rstrip(" \t\r\n").endswith(".")
+# CEL's whitespace is [ \t\n\f\r]; \v too, to be safe (the parsers refuse it).
+_BLANK = frozenset(" \t\n\f\r\v")
+
+
+def _skip_blank(text: str, index: int) -> int:
+    """The index of the next character that is neither blank nor in a ``//`` comment."""
+    while index < len(text):
+        if text[index] in _BLANK:
+            index += 1
+        elif text.startswith("//", index):
+            end = text.find("\n", index)
+            index = len(text) if end < 0 else end
+        else:
+            break
+    return index
 
 
 _LOCATED = re.compile(r"<input>:(\d+):(\d+): (.*?)(?:\n|$)")
@@ -281,9 +302,18 @@ class Expression:
         return _BACKENDS[self.backend]().evaluate(self.program, bound)
 
 
+def _cut(value: Any) -> Any:
+    if isinstance(value, str):
+        return value[:MAX_STRING]
+    if isinstance(value, Mapping):
+        return {key: _cut(item) for key, item in value.items()}
+    return value
+
+
 def bind(record: Mapping[str, Any], backend: str | None = None) -> Any:
-    """A control's record, converted once for every expression that looks at it."""
-    return _BACKENDS[backend or default_backend()]().bind({VARIABLE: record})
+    """A control's record, converted once for every expression that looks at it; each string
+    cut to ``MAX_STRING`` characters, so that no value from Hyperproof makes one swell."""
+    return _BACKENDS[backend or default_backend()]().bind({VARIABLE: _cut(record)})
 
 
 def compile_expression(text: str, backend: str | None = None) -> Expression:

@@ -156,9 +156,16 @@ def _judge(rule: Rule, subject: Subject, bound: Any, now: datetime) -> tuple[Sta
 
 
 RULE_SECONDS = 10.0  # CEL time one rule may take over all controls
+# CEL time all rules may take together: a rule file may hold 100 rules, each under its own
+# budget, which would otherwise hold a run for 100 x RULE_SECONDS.
+CHECK_SECONDS = 60.0
 _STOPPED = (
     f"not evaluated: this rule's CEL took more than {RULE_SECONDS:g} s over the controls before "
     "this one, and was stopped; make it cheaper"
+)
+_STOPPED_ALL = (
+    f"not evaluated: the CEL of all rules together took more than {CHECK_SECONDS:g} s before "
+    "this control, and was stopped; make the rules cheaper"
 )
 
 
@@ -195,23 +202,28 @@ def evaluate(
     """Every rule on every control it selects, sorted by rule and identifier.
 
     One evaluation is bounded by the expression's bounds; a whole rule by ``RULE_SECONDS`` of
-    CEL in all: past it, the rule's remaining controls are ``error`` results, so that no rule
-    from a pull request can hold a run for long, however it multiplies its costs."""
+    CEL in all, and every rule together by ``CHECK_SECONDS``: past either, the remaining
+    evaluations are ``error`` results, so that no rule file from a pull request can hold a run
+    for long, however it multiplies its costs."""
     today: date = now.date()
     results: list[Result] = []
     needs_cel = any(uses_cel(rule) for rule in ruleset.rules)
     spent: dict[str, float] = {}
+    total = 0.0
     for subject in subjects:
         bound = cel.bind(subject.record, backend) if needs_cel else None
         for rule in ruleset.rules:
             if not uses_cel(rule):
                 verdict = _judge(rule, subject, bound, now)
-            elif spent.get(rule.id, 0.0) > RULE_SECONDS:
-                verdict = (Status.ERROR, _STOPPED) if _selectable(rule, subject) else None
+            elif spent.get(rule.id, 0.0) > RULE_SECONDS or total > CHECK_SECONDS:
+                why = _STOPPED if spent.get(rule.id, 0.0) > RULE_SECONDS else _STOPPED_ALL
+                verdict = (Status.ERROR, why) if _selectable(rule, subject) else None
             else:
                 start = clock()
                 verdict = _judge(rule, subject, bound, now)
-                spent[rule.id] = spent.get(rule.id, 0.0) + clock() - start
+                took = clock() - start
+                spent[rule.id] = spent.get(rule.id, 0.0) + took
+                total += took
             if verdict is None:
                 continue
             status, detail = verdict

@@ -13,7 +13,6 @@ on, 130 stopped by a signal.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import re
 import sys
@@ -25,46 +24,15 @@ from typing import Any
 import click
 
 from hpconfig.cli.app import cli, note_inputs, plural
+from hpconfig.cli.apply_saved import paths_inside_repository, read_saved_file
 from hpconfig.cli.connection import connection_options, plan_context
 from hpconfig.cli.output import emit, message
 from hpconfig.cli.plan import _selection
-from hpconfig.errors import ExitCode, InputError, InputProblem, UnsafePlanError, UsageError
+from hpconfig.errors import ExitCode, InputError, UnsafePlanError, UsageError
 from hpconfig.manifest.project import load_project
 
-MAX_PLAN_BYTES = 512 * 1024 * 1024
 MAX_PARALLELISM = 32  # remote.client.POOL_SIZE keeps a connection for each (a test says so)
 INTERRUPTED = 130  # 128 + SIGINT, as the shell reports it (the CLI's Abort too)
-
-
-def _read_saved(file: Path, expected_sha256: str | None) -> tuple[Any, str]:
-    """The saved plan and its digest; refused before anything else when the digest differs."""
-    from hpconfig.apply.saved import read_saved
-    from hpconfig.files import read_bounded
-    from hpconfig.manifest.schema import validator
-    from hpconfig.remote.answers import parse_json
-
-    try:
-        raw = read_bounded(file, MAX_PLAN_BYTES)
-    except OSError as error:
-        raise InputProblem(f"{file}: cannot read the plan: {error.strerror or error}") from None
-    digest = hashlib.sha256(raw).hexdigest()
-    if expected_sha256 is not None and digest != expected_sha256:
-        raise UnsafePlanError(
-            f"{file} has sha256 {digest}, not the {expected_sha256} that --plan-sha256 names: "
-            "it is not the plan that was reviewed; nothing was written"
-        )
-    try:
-        document = parse_json(raw)
-    except ValueError as error:
-        raise InputProblem(f"{file}: not a JSON plan ({error})") from None
-    first = next(iter(validator("plan").iter_errors(document)), None)
-    if first is not None:
-        where = "$" + "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in first.path)
-        raise InputProblem(
-            f"{file}: {where}: not a plan hpconfig apply can use ({first.message[:200]}); run "
-            "`hpconfig plan --out FILE` again"
-        )
-    return read_saved(str(file), document), digest
 
 
 def _confirm(auto_approve: bool) -> None:
@@ -143,8 +111,8 @@ def apply(obj: dict[str, Any], /, targets: tuple[Path, ...], **options: Any) -> 
     saved = len(targets) == 1 and targets[0].suffix.lower() == ".json"
     plan = None
     if saved:
-        plan, digest = _read_saved(targets[0], expected)
-        paths = [Path(p) for p in plan.context.paths]
+        plan, digest = read_saved_file(targets[0], expected)
+        paths = paths_inside_repository(targets[0], plan.context.paths)
     else:
         paths = list(targets)
     project = load_project(paths, obj["config_path"])
@@ -160,7 +128,7 @@ def apply(obj: dict[str, Any], /, targets: tuple[Path, ...], **options: Any) -> 
             check_compatible(
                 str(targets[0]), plan, __version__, settings.api_url, here.manifests_digest
             )
-            check_targets(str(targets[0]), plan, project.desired)
+            check_targets(str(targets[0]), plan, project.desired, project.config.ignore)
         else:
             only = _selection(options["controls"], project.desired)
             message(
@@ -181,7 +149,18 @@ def apply(obj: dict[str, Any], /, targets: tuple[Path, ...], **options: Any) -> 
             plan = select(
                 plan, _selection(options["controls"], [c.identifier for c in plan.changes])
             )
-        return _run(client, plan, project.config, digest, options, confirm=not saved)
+        recount = None
+        if saved:  # the file's count of existing controls is its word: count them again
+
+            def recount(fresh: Any) -> int:
+                from hpconfig.remote.fetch import fetch_live, plan_from_live
+
+                if any(key not in fresh.controls for key in project.desired):
+                    fresh = fetch_live(client, project.desired)  # archived ones too, as plan
+                again = plan_from_live(fresh, project.desired, project.config, only)
+                return again.safety.existing if again.safety is not None else 0
+
+        return _run(client, plan, project.config, digest, options, not saved, recount)
 
 
 _CONNECTION = (
@@ -196,7 +175,13 @@ _CONNECTION = (
 
 
 def _run(
-    client: Any, plan: Any, config: Any, digest: str, options: dict[str, Any], confirm: bool
+    client: Any,
+    plan: Any,
+    config: Any,
+    digest: str,
+    options: dict[str, Any],
+    confirm: bool,
+    recount: Any = None,
 ) -> int:
     from hpconfig.apply.execute import execute
     from hpconfig.apply.gate import refuse_if_unsafe
@@ -240,6 +225,19 @@ def _run(
             recorder.outcome(_not_attempted(change, "the stale check could not read Hyperproof"))
         recorder.finish(ExitCode.REMOTE, False)
         raise
+    if recount is not None and plan.safety is not None:
+        # A saved plan's thresholds are judged by the existing controls of this read, not by
+        # the number in the file (raised, it would let any share of changes through).
+        plan = dataclasses.replace(
+            plan, safety=dataclasses.replace(plan.safety, existing=recount(fresh))
+        )
+        try:
+            refuse_if_unsafe(plan, config.limits, options["allow_archive"], options["force"])
+        except UnsafePlanError:
+            for change in plan.changes:
+                recorder.outcome(_not_attempted(change, "the plan is over the safety limits"))
+            recorder.finish(ExitCode.UNSAFE, False)
+            raise
     to_write = []
     skipped = []
     for change in plan.changes:

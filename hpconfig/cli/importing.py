@@ -26,6 +26,7 @@ from hpconfig.manifest.import_disk import (
     existing_targets,
     manifest_roots,
     modeline_for,
+    refuse_symlinked_folders,
     stems_in,
     stray_manifests,
     write_files,
@@ -233,6 +234,7 @@ def import_command(
 
 
 def _write(result: ImportPlan, target: Path, force: bool, unmanaged: bool) -> None:
+    refuse_symlinked_folders(target, result.files)  # before "exists": it may exist over there
     existing = existing_targets(target, result.files)
     if existing and not force:
         shown = ", ".join(str(path) for path in existing[:5])

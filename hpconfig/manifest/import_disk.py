@@ -104,6 +104,7 @@ def write_files(target: Path, files: Mapping[str, str]) -> None:
     """Write every file under ``target``, each atomically; ``hpconfig.yaml`` last, so that it
     never lists manifests that are not there yet."""
     order = sorted(files, key=lambda path: (path == "hpconfig.yaml", path))
+    refuse_symlinked_folders(target, order)  # every file checked before the first is written
     for path in order:
         destination = target / path
         try:
@@ -113,3 +114,18 @@ def write_files(target: Path, files: Mapping[str, str]) -> None:
             raise InputProblem(
                 f"cannot write {destination}: {error.strerror or type(error).__name__}"
             ) from None
+
+
+def refuse_symlinked_folders(target: Path, files: Iterable[str]) -> None:
+    """``InputProblem`` when a folder between ``target`` and a file to write (relative to it)
+    is a symlink: a checkout can hold a link that leads out of the repository. ``target``
+    itself is the user's choice and taken as given."""
+    for path in files:
+        walked = target
+        for part in Path(path).parent.parts:
+            walked = walked / part
+            if os.path.islink(walked):
+                raise InputProblem(
+                    f"{walked}: a symlink; import writes only through real folders inside --to; "
+                    "nothing was written"
+                )

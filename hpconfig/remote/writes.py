@@ -31,8 +31,13 @@ def duplicate(error: ApiError) -> bool:
 
 
 def _control_path(control_id: str) -> str:
-    # An id from the API is untrusted: quoted whole, it can never name another path.
-    return f"{hp.CONTROLS_PATH}/{quote(control_id, safe='')}"
+    # An id from the API is untrusted: quoted whole, it can never name another path. `.` and
+    # `..` are unreserved, so quote leaves them, and the HTTP client resolves such a segment
+    # (`/v1/controls/..` is sent as `/v1/`): a segment of dots alone is percent-encoded.
+    segment = quote(control_id, safe="")
+    if segment in (".", ".."):
+        segment = segment.replace(".", "%2E")
+    return f"{hp.CONTROLS_PATH}/{segment}"
 
 
 def _object(method: str, url: str, body: Any) -> dict[str, Any]:

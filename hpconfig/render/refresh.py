@@ -187,9 +187,12 @@ def markdown_body(
     )
     if len(head.encode()) + len(note.encode()) <= limit:
         return head + note
+    cut = head.encode()[: limit - 200].decode("utf-8", "ignore")
+    # Whole lines only: a row cut inside a code span would leave its text live Markdown.
+    cut = cut[: cut.rfind("\n") + 1]
     return (
-        head.encode()[: limit - 200].decode("utf-8", "ignore")
-        + "\n\n"
+        cut
+        + "\n"
         + prose("This summary was cut to fit a pull request body; see the files changed.")
         + "\n"
     )
