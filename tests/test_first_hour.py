@@ -207,3 +207,17 @@ def test_the_readme_points_at_nothing_outside_the_repository() -> None:
     for line in readme.splitlines():
         if "../" in line:
             assert "yaml-language-server" in line, line  # a modeline, relative to a manifest
+
+
+# --- what --help promises -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["plan", "check", "demo"])
+def test_help_offers_no_report_to_stdout_that_the_command_refuses(command: str) -> None:
+    # `--out -` is a usage error (the --format report is already on stdout); the help said
+    # "(- for stdout)", so a newcomer following it got exit 64.
+    assert "for stdout" not in " ".join(invoke(command, "--help").stdout.split())
+    for option in ("--out", "--sarif", "--markdown"):
+        refused = invoke(command, str(EXAMPLES), option, "-", env={"HYPERPROOF_CLIENT_SECRET": ""})
+        assert refused.exit_code == 64, refused.stderr
+        assert f"{option} - names standard output" in refused.stderr
