@@ -1,5 +1,6 @@
 """Friction a new user meets in the first hour: global options after the command, ignore rules
-about to expire, plurals, shell completion, the demo's exit codes, and `plan --controls`."""
+about to expire, plurals, shell completion, the demo's exit codes, `plan --controls`, and what
+`--help` promises."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from click.testing import CliRunner, Result
 
 from hpconfig.cli import cli
 from hpconfig.sandbox import Sandbox
+from hpconfig.sandbox.faults import PRESETS
 from tests.conftest import EXAMPLES, ROOT
 from tests.test_cli_plan import CANARY, assert_no_canary, env_for, hpconfig_sandbox_seed, run
 
@@ -221,3 +223,10 @@ def test_help_offers_no_report_to_stdout_that_the_command_refuses(command: str) 
         refused = invoke(command, str(EXAMPLES), option, "-", env={"HYPERPROOF_CLIENT_SECRET": ""})
         assert refused.exit_code == 64, refused.stderr
         assert f"{option} - names standard output" in refused.stderr
+
+
+def test_sandbox_help_names_every_fault_kind_it_takes() -> None:
+    # --fault takes the hostile kinds too (trickle, huge, ...); the help listed ten of them.
+    shown = " ".join(invoke("sandbox", "--help").stdout.split()).replace("- ", "-")
+    listed = shown.split("Kinds: ")[1].split(". Repeatable")[0].split(", ")
+    assert listed == list(PRESETS)
