@@ -230,3 +230,12 @@ def test_sandbox_help_names_every_fault_kind_it_takes() -> None:
     shown = " ".join(invoke("sandbox", "--help").stdout.split()).replace("- ", "-")
     listed = shown.split("Kinds: ")[1].split(". Repeatable")[0].split(", ")
     assert listed == list(PRESETS)
+
+
+def test_the_command_list_shows_whole_sentences() -> None:
+    # click cut each summary to the width with "..." ("or the..."): say the whole sentence.
+    listed = " ".join(invoke("--help").stdout.split("Commands:")[1].split())
+    assert "..." not in listed
+    for name, command in sorted(cli.commands.items()):
+        summary = " ".join((command.help or "").split("\n\n")[0].split())
+        assert f"{name} {summary}" in listed.replace("- ", "-")  # wrapped at a hyphen
