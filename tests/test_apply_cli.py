@@ -337,6 +337,19 @@ def test_a_manifest_changed_since_the_plan_is_refused(
     assert run(hpconfig_sandbox, "apply", "broken.json").exit_code == 3
 
 
+def test_a_saved_plan_applied_from_another_folder_says_to_run_it_where_plan_ran(
+    hpconfig_sandbox: Sandbox, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save_plan(hpconfig_sandbox)
+    (work / "elsewhere").mkdir()
+    monkeypatch.chdir(work / "elsewhere")
+    result = run(hpconfig_sandbox, "apply", "../plan.json")
+    assert result.exit_code == 3
+    assert "names the manifests 'controls', read from the working directory" in result.stderr
+    assert "run apply where plan ran" in result.stderr
+    assert writes_sent(hpconfig_sandbox) == []
+
+
 def test_a_stale_plan_is_refused_naming_field_values_and_who(
     hpconfig_sandbox: Sandbox, work: Path
 ) -> None:

@@ -1,5 +1,6 @@
 """Friction a new user meets in the first hour: global options after the command, ignore rules
-about to expire, plurals, shell completion, the demo's exit codes, and `plan --controls`."""
+about to expire, plurals, shell completion, the demo's exit codes, `plan --controls`, and what
+`--help` promises."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from click.testing import CliRunner, Result
 
 from hpconfig.cli import cli
 from hpconfig.sandbox import Sandbox
+from hpconfig.sandbox.faults import PRESETS
 from tests.conftest import EXAMPLES, ROOT
 from tests.test_cli_plan import CANARY, assert_no_canary, env_for, hpconfig_sandbox_seed, run
 
@@ -207,3 +209,33 @@ def test_the_readme_points_at_nothing_outside_the_repository() -> None:
     for line in readme.splitlines():
         if "../" in line:
             assert "yaml-language-server" in line, line  # a modeline, relative to a manifest
+
+
+# --- what --help promises -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["plan", "check", "demo"])
+def test_help_offers_no_report_to_stdout_that_the_command_refuses(command: str) -> None:
+    # `--out -` is a usage error (the --format report is already on stdout); the help said
+    # "(- for stdout)", so a newcomer following it got exit 64.
+    assert "for stdout" not in " ".join(invoke(command, "--help").stdout.split())
+    for option in ("--out", "--sarif", "--markdown"):
+        refused = invoke(command, str(EXAMPLES), option, "-", env={"HYPERPROOF_CLIENT_SECRET": ""})
+        assert refused.exit_code == 64, refused.stderr
+        assert f"{option} - names standard output" in refused.stderr
+
+
+def test_sandbox_help_names_every_fault_kind_it_takes() -> None:
+    # --fault takes the hostile kinds too (trickle, huge, ...); the help listed ten of them.
+    shown = " ".join(invoke("sandbox", "--help").stdout.split()).replace("- ", "-")
+    listed = shown.split("Kinds: ")[1].split(". Repeatable")[0].split(", ")
+    assert listed == list(PRESETS)
+
+
+def test_the_command_list_shows_whole_sentences() -> None:
+    # click cut each summary to the width with "..." ("or the..."): say the whole sentence.
+    listed = " ".join(invoke("--help").stdout.split("Commands:")[1].split())
+    assert "..." not in listed
+    for name, command in sorted(cli.commands.items()):
+        summary = " ".join((command.help or "").split("\n\n")[0].split())
+        assert f"{name} {summary}" in listed.replace("- ", "-")  # wrapped at a hyphen

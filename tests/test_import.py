@@ -139,8 +139,10 @@ def test_a_target_that_is_a_file_is_refused(hpconfig_sandbox: Sandbox, tmp_path:
     target = tmp_path / "file"
     target.write_text("x")
     result = run(hpconfig_sandbox, "import", "--to", str(target))
-    assert result.exit_code in (3, 64)
+    assert result.exit_code == 3, result.stderr  # bad input, as the README's exit codes say
+    assert f"--to {target}: exists and is not a folder" in result.stderr
     assert target.read_text() == "x"
+    assert hpconfig_sandbox.requests() == []  # refused before signing in
 
 
 def test_selection_by_identifier_and_domain(hpconfig_sandbox: Sandbox, tmp_path: Path) -> None:

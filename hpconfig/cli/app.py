@@ -108,6 +108,18 @@ class _Group(click.Group):
             self._exit(ExitCode.OUTPUT)
         self._exit(code or 0)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command's whole first sentence: click cuts it to the terminal's width with
+        "...", and `hpconfig --help` showed half-sentences ("or the..."); the table wraps."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 def _exit_at_once(code: int) -> NoReturn:
     """Exit with ``code`` once the output is flushed and the exit handlers have run, skipping

@@ -118,7 +118,14 @@ def apply(obj: dict[str, Any], /, targets: tuple[Path, ...], **options: Any) -> 
     project = load_project(paths, obj["config_path"])
     note_inputs(project)
     if project.problems:
-        raise InputError(project.problems)
+        error = InputError(project.problems)
+        if plan is not None:  # its paths are relative to where plan ran: say so, last
+            shown = ", ".join(f"'{path}'" for path in paths)
+            error.args = (
+                f"{error}: {targets[0]} names the manifests {shown}, read from the working "
+                "directory as plan did; run apply where plan ran",
+            )
+        raise error
     connection = {k: options[k] for k in _CONNECTION}
     settings = settings_module.resolve(project.config, **connection)
     with HyperproofClient(settings) as client:

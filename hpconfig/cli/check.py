@@ -177,7 +177,7 @@ def _both_summary(checked: tuple[Any, Any], context: Any) -> str:
     show_default=True,
     help="The report on stdout (github: the text report, then workflow annotations).",
 )
-@click.option("--out", metavar="FILE", help="Also write the JSON report here (- for stdout).")
+@click.option("--out", metavar="FILE", help="Also write the JSON report to this file.")
 @click.option("--sarif", metavar="FILE", help="Also write a SARIF 2.1.0 report to this file.")
 @click.option("--markdown", metavar="FILE", help="Also write the Markdown report here.")
 @click.option("--color/--no-color", default=None, help="Colour the text report.")

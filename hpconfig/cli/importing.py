@@ -132,7 +132,10 @@ def _skipped_messages(live: Any, accepts: Callable[[str], bool]) -> list[Skipped
     "--to",
     "target",
     required=True,
-    type=click.Path(path_type=Path, file_okay=False),
+    # Not file_okay=False: click would refuse a file as a usage error (64) before the
+    # command's own check, which names it as bad input (3), as the README says.
+    type=click.Path(path_type=Path),
+    metavar="DIR",
     help="The folder to write (created if missing).",
 )
 @click.option(

@@ -72,17 +72,17 @@ def _plan_options(function: Any) -> Any:
         click.option(
             "--out",
             metavar="FILE",
-            help="Also write the JSON report here, whatever --format prints (- for stdout).",
+            help="Also write the JSON report to this file, whatever --format prints.",
         ),
         click.option(
             "--sarif",
             metavar="FILE",
-            help="Also write a SARIF 2.1.0 report (for code scanning) to this file (- for stdout).",
+            help="Also write a SARIF 2.1.0 report (for code scanning) to this file.",
         ),
         click.option(
             "--markdown",
             metavar="FILE",
-            help="Also write the Markdown report (a pull-request comment) here (- for stdout).",
+            help="Also write the Markdown report (a pull-request comment) to this file.",
         ),
         click.option(
             "--show-unmanaged",
