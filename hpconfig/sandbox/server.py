@@ -83,6 +83,7 @@ class SandboxServer(HTTPServer):
         self.workers: list[threading.Thread] = []
         self.idle = 0
         self.connections: set[socket.socket] = set()
+        self.closing = threading.Event()  # set at stop: a commit-stall fault stops waiting
         try:
             super().__init__(address, Handler)
         except BaseException:
@@ -133,6 +134,7 @@ class SandboxServer(HTTPServer):
         log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
     def server_close(self) -> None:
+        self.closing.set()
         super().server_close()
         with self.pool_lock:
             workers = list(self.workers)
