@@ -12,12 +12,37 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from hpconfig import hyperproof as hp
 from hpconfig.control import Control, api_values, fingerprint
 from hpconfig.durations import format_duration
 from hpconfig.plan import Change, ChangeKind, FieldChange, NotCompared, Plan, Safety, Unmanaged
 from hpconfig.project_config import IgnoreRule, SafetyLimits
 
 DEFAULT_LIMITS = SafetyLimits()
+# What Hyperproof requires of a new control [3p], by manifest name.
+CREATE_REQUIRED = tuple(
+    name for name in ("name", "description") if name in hp.CREATE_REQUIRED_FIELDS
+)
+
+
+def _kind(wanted: Mapping[str, Any], actual: Mapping[str, Any]) -> ChangeKind:
+    """Archiving is destroy-class and unarchiving a restore: each its own kind, so every
+    report marks it and apply can ask for permission and count it."""
+    if wanted.get("status") == hp.STATUS_ARCHIVED:
+        return ChangeKind.ARCHIVE
+    if wanted.get("status") == hp.STATUS_ACTIVE and actual.get("status") == hp.STATUS_ARCHIVED:
+        return ChangeKind.RESTORE
+    return ChangeKind.UPDATE
+
+
+def create_problems(values: Mapping[str, Any]) -> tuple[str, ...]:
+    missing = [name for name in CREATE_REQUIRED if not values.get(name)]
+    if not missing:
+        return ()
+    return (
+        f"a control that Hyperproof lacks is created, and a new control needs "
+        f"{' and '.join(CREATE_REQUIRED)}; this one has no {' or '.join(missing)}",
+    )
 
 
 def shown(name: str, value: Any, written: Any) -> Any:
@@ -67,7 +92,15 @@ def diff(
             )
             target = api_values(want.values)
             changes.append(
-                Change(identifier, ChangeKind.CREATE, want.source, fields, target=target)
+                Change(
+                    identifier,
+                    ChangeKind.CREATE,
+                    want.source,
+                    fields,
+                    target=target,
+                    wanted=dict(want.values),
+                    problems=create_problems(want.values),
+                )
             )
             continue
         compared = {n: v for n, v in want.values.items() if not _ignored(rules, identifier, n)}
@@ -91,18 +124,21 @@ def diff(
             )
             for name in differing
         )
+        wanted = {name: compared[name] for name in differing}
         changes.append(
             Change(
                 identifier,
-                ChangeKind.UPDATE,
+                _kind(wanted, actual),
                 want.source,
                 fields,
                 have.live_id,
                 have.updated_by,
                 have.updated_on,
                 ignored,
-                target=api_values({name: compared[name] for name in differing}),
+                target=api_values(wanted),
                 fingerprint=fingerprint(have, compared),
+                wanted=wanted,
+                seen=actual,
             )
         )
     unmanaged = tuple(
@@ -113,10 +149,14 @@ def diff(
     existing = sum(1 for identifier in desired if identifier in live) + len(unmanaged)
     existing += len(not_compared)
     safety = Safety(
-        updates=sum(1 for c in changes if c.action == "update"),
+        updates=sum(1 for c in changes if c.action.existing),
         existing=existing,
         max_percent=limits.max_change_percent,
         min_controls=limits.min_controls,
+        creates=sum(1 for c in changes if c.action == ChangeKind.CREATE),
+        archives=sum(1 for c in changes if c.action == ChangeKind.ARCHIVE),
+        max_creates=limits.max_creates,
+        max_archives=limits.max_archives,
     )
     return Plan(
         changes=tuple(changes),

@@ -17,8 +17,24 @@ from typing import Any
 
 from hpconfig.errors import Location
 from hpconfig.project_config import IgnoreRule
+from hpconfig.safety import Safety
 
+__all__ = [
+    "FORMAT_VERSION",
+    "Change",
+    "ChangeKind",
+    "FieldChange",
+    "NotCompared",
+    "Plan",
+    "PlanContext",
+    "Safety",
+    "Unmanaged",
+]
+
+# Additions only within a version (the schema says so): a plan saved for apply adds keys (the
+# ``apply`` section, each change's target, live values and problems, two kinds) to version 1.
 FORMAT_VERSION = "1"
+SAVED_PLAN_VERSION = "1"  # of the ``apply`` section: apply refuses a saved plan of another
 
 
 class ChangeKind(str, enum.Enum):
@@ -27,6 +43,13 @@ class ChangeKind(str, enum.Enum):
 
     CREATE = "create"
     UPDATE = "update"
+    RESTORE = "restore"  # archived → active: the control comes back, its links do not
+    ARCHIVE = "archive"  # active → archived: destroy-class, needs --allow-archive
+
+    @property
+    def existing(self) -> bool:
+        """A change to a control Hyperproof has (everything but a create)."""
+        return self is not ChangeKind.CREATE
 
     def __str__(self) -> str:
         return self.value
@@ -71,6 +94,12 @@ class Change:
     # the user up); and the fingerprint of the live values of the managed fields (updates only).
     target: dict[str, Any] = dataclass_field(default_factory=dict, compare=False)
     fingerprint: str | None = None
+    # The normalised values apply compares: the manifest's for the fields it changes
+    # (``wanted``), and the live ones of every compared field when planned (``seen``, what the
+    # fingerprint digests), so a stale check names the field that moved and both values.
+    wanted: dict[str, Any] = dataclass_field(default_factory=dict, compare=False)
+    seen: dict[str, Any] = dataclass_field(default_factory=dict, compare=False)
+    problems: tuple[str, ...] = ()  # why apply cannot make this change (an owner, a create)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "action", ChangeKind(self.action))  # "create" is accepted too
@@ -85,14 +114,20 @@ class Change:
             "source": {"file": self.source.file, "line": self.source.line} if self.source else None,
             "fields": [change.to_dict() for change in self.fields],
         }
-        if self.action == "update":
+        if self.action.existing:
             document["live"] = {
                 "id": self.live_id,
                 "updatedBy": self.updated_by,
                 "updatedOn": self.updated_on,
+                "fingerprint": self.fingerprint,
+                "values": dict(sorted(self.seen.items())),
             }
         if self.ignored:
             document["ignored_fields"] = list(self.ignored)
+        document["target"] = dict(sorted(self.target.items()))
+        document["target_values"] = dict(sorted(self.wanted.items()))
+        if self.problems:
+            document["problems"] = list(self.problems)
         return document
 
 
@@ -128,28 +163,25 @@ class NotCompared:
 
 
 @dataclass(frozen=True)
-class Safety:
-    """octoDNS's threshold: too large a share of existing controls updated at once."""
+class PlanContext:
+    """What a saved plan must match to be applied: who made it, against which API, from which
+    inputs (``manifests_digest``: the desired values, ignore rules and limits, so a change of
+    a manifest or of ``hpconfig.yaml`` since the plan shows), and which selection."""
 
-    updates: int
-    existing: int
-    max_percent: float
-    min_controls: int
-
-    @property
-    def percent(self) -> float:
-        return 100.0 * self.updates / self.existing if self.existing else 0.0
-
-    @property
-    def exceeded(self) -> bool:
-        return self.existing >= self.min_controls and self.percent > self.max_percent
+    hpconfig_version: str
+    api_url: str
+    manifests_digest: str
+    paths: tuple[str, ...] = ()
+    controls: tuple[str, ...] = ()  # --controls patterns of the plan
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "update_percent": round(self.percent, 1),
-            "max_change_percent": self.max_percent,
-            "min_controls": self.min_controls,
-            "exceeded": self.exceeded,
+            "saved_plan_version": SAVED_PLAN_VERSION,
+            "hpconfig_version": self.hpconfig_version,
+            "api_url": self.api_url,
+            "manifests_digest": self.manifests_digest,
+            "paths": list(self.paths),
+            "controls": list(self.controls),
         }
 
 
@@ -163,6 +195,7 @@ class Plan:
     ignored_fields: int = 0
     not_compared: tuple[NotCompared, ...] = ()
     live_problems: tuple[Any, ...] = ()  # live_check.LiveProblem: each malformed live control
+    context: PlanContext | None = None  # set by the CLI: what apply checks a saved plan against
 
     def __post_init__(self) -> None:
         # One order, whoever builds the plan: reports and apply follow it.
@@ -186,13 +219,14 @@ class Plan:
     def count(self, action: str) -> int:
         return sum(1 for change in self.changes if change.action == action)
 
+    @property
+    def problems(self) -> tuple[Change, ...]:
+        """The changes apply cannot make as planned (each says why)."""
+        return tuple(change for change in self.changes if change.problems)
+
     def summary(self) -> dict[str, int]:
-        return {
-            "create": self.count("create"),
-            "update": self.count("update"),
-            "unmanaged": len(self.unmanaged),
-            "in_sync": self.in_sync,
-        }
+        counts = {kind.value: self.count(kind) for kind in ChangeKind}
+        return {**counts, "unmanaged": len(self.unmanaged), "in_sync": self.in_sync}
 
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -206,4 +240,6 @@ class Plan:
         }
         if self.safety is not None:
             document["safety"] = self.safety.to_dict()
+        if self.context is not None:
+            document["apply"] = self.context.to_dict()
         return document

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from hpconfig.errors import Location
+from hpconfig.safety import SafetyLimits
+
+__all__ = ["IgnoreRule", "ProjectConfig", "SafetyLimits"]
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,6 @@ class IgnoreRule:
 
 
 @dataclass(frozen=True)
-class SafetyLimits:
-    """octoDNS's threshold: a plan may update at most this share of the existing controls, when
-    there are at least ``min_controls`` of them."""
-
-    max_change_percent: float = 30.0
-    min_controls: int = 10
-
-
-@dataclass(frozen=True)
 class ProjectConfig:
     """Values from ``hpconfig.yaml``; every field optional, paths resolved against its folder."""
 
@@ -72,7 +66,16 @@ class ProjectConfig:
     ignore: tuple[IgnoreRule, ...] = ()
     max_change_percent: float = 30.0
     min_controls: int = 10
+    max_archives: int | None = 5
+    max_creates: int | None = None
+    allow_archive: tuple[str, ...] = ()
 
     @property
     def limits(self) -> SafetyLimits:
-        return SafetyLimits(self.max_change_percent, self.min_controls)
+        return SafetyLimits(
+            self.max_change_percent,
+            self.min_controls,
+            self.max_archives,
+            self.max_creates,
+            self.allow_archive,
+        )

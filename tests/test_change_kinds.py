@@ -20,7 +20,7 @@ def test_every_renderer_has_an_entry_for_every_kind(renderer: ModuleType) -> Non
 
 def test_kinds_have_one_order_and_render_as_their_names() -> None:
     assert [kind.order for kind in ChangeKind] == list(range(len(ChangeKind)))
-    assert [f"{kind}" for kind in ChangeKind] == ["create", "update"]
+    assert [f"{kind}" for kind in ChangeKind] == ["create", "update", "restore", "archive"]
     assert Change("C-1", "create", None, ()).action is ChangeKind.CREATE  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         Change("C-1", "delete", None, ())  # type: ignore[arg-type]
@@ -41,6 +41,8 @@ def test_changes_sort_by_kind_then_identifier() -> None:
     assert Plan(tuple(ordered), (), 0).summary() == {
         "create": 1,
         "update": 2,
+        "restore": 0,
+        "archive": 0,
         "unmanaged": 0,
         "in_sync": 0,
     }

@@ -126,7 +126,7 @@ def test_sarif_is_valid_and_located_at_each_field(
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(document)
     run_ = document["runs"][0]
     rules = [rule["id"] for rule in run_["tool"]["driver"]["rules"]]
-    assert rules == ["HPC001", "HPC002"]
+    assert rules == ["HPC001", "HPC002", "HPC003", "HPC004"]
     results = run_["results"]
     assert len(results) == 4  # three drifted fields, one missing control
     owner = next(r for r in results if r["properties"].get("field") == "owner")

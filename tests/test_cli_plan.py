@@ -83,7 +83,14 @@ def test_json_report_matches_the_contract_and_the_schema(
     document = json.loads(result.stdout)
     jsonschema.Draft202012Validator(load_schema("plan")).validate(document)
     assert out.read_text() == result.stdout
-    assert document["summary"] == {"create": 1, "update": 3, "unmanaged": 1, "in_sync": 36}
+    assert document["summary"] == {
+        "create": 1,
+        "update": 3,
+        "restore": 0,
+        "archive": 0,
+        "unmanaged": 1,
+        "in_sync": 36,
+    }
     update = next(c for c in document["changes"] if c["identifier"] == "SOC2-CC6.1")
     assert update == {
         "identifier": "SOC2-CC6.1",
@@ -96,8 +103,13 @@ def test_json_report_matches_the_contract_and_the_schema(
             "id": update["live"]["id"],
             "updatedBy": "bob@example.com",
             "updatedOn": "2026-11-20T10:00:00Z",
+            "fingerprint": update["live"]["fingerprint"],
+            "values": update["live"]["values"],
         },
+        "target": {"owner": "alice@example.com"},
+        "target_values": {"owner": "alice@example.com"},
     }
+    assert update["live"]["values"]["owner"] == "bob@example.com"
     assert document["unmanaged"] == [
         {"identifier": "SOC2-CC9.9", "id": document["unmanaged"][0]["id"]}
     ]
@@ -251,8 +263,8 @@ def test_demo_plans_the_examples_against_the_sandbox() -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout.rstrip().endswith(SUMMARY)
     assert (
-        "the plan made 3 requests (POST /oauth/token, GET /v1/controls, GET /v1/controls)"
-        in result.stderr
+        "the plan made 4 requests (POST /oauth/token, GET /v1/controls, GET /v1/controls, "
+        "GET /v1/users)" in result.stderr
     )
 
 
@@ -298,7 +310,7 @@ def test_an_archived_control_is_never_taken_for_a_missing_one(
     document = json.loads(result.stdout)
     assert document["summary"]["create"] == 0
     (change,) = document["changes"]
-    assert change["identifier"] == "SOC2-CC2.3" and change["action"] == "update"
+    assert change["identifier"] == "SOC2-CC2.3" and change["action"] == "restore"
     assert change["fields"] == [{"field": "status", "expected": "active", "actual": "archived"}]
     paths = [(e["path"], e["query"]) for e in hpconfig_sandbox.requests()]
     assert paths[1:] == [("/v1/controls", {}), ("/v1/controls", {"status": ["archived"]})]

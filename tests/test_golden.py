@@ -88,6 +88,10 @@ controls:
     owner: carol@example.com
   - identifier: K-TWICE
     name: Two in Hyperproof
+  - identifier: K-RESTORE
+    status: active
+  - identifier: K-BARE
+    name: A new control without a description
 """
 
 
@@ -124,6 +128,7 @@ EVERY_KIND_LIVE = [
     _api("K-SYNC", name="In sync", freshnessPolicy="none", freshForDuration=None),
     _api("K-UNMANAGED", name="Only in Hyperproof"),
     _api("K-UNMANAGED-ARCHIVED", status="archived"),
+    _api("K-RESTORE", status="archived"),
     _api("K-MALFORMED", owner={"id": "u-x", "email": 42}, freshForDuration={"days": 30}),
     _api("K-TWICE"),
     dict(_api("K-TWICE"), id="id-k-twice-2"),
@@ -146,7 +151,8 @@ EVERY_KIND_CONFIG = ProjectConfig(
 
 
 def every_kind_plan() -> Plan:
-    """Creates and updates (one field, many fields, multi-line text, durations, an archive),
+    """Creates and updates (one field, many fields, multi-line text, durations), an archive, a
+    restore, a create that cannot be applied (no description),
     ignored fields, unmanaged controls, controls that could not be compared (malformed, two
     with one identifier), live data hpconfig could not use, and a safety limit exceeded: each
     thing a report shows."""

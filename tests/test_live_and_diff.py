@@ -124,7 +124,14 @@ def test_update_create_unmanaged_and_in_sync() -> None:
         "C-8": live_control(api_control(id="c8", controlIdentifier="C-8", status="archived")),
     }
     plan = diff(want, live)
-    assert plan.summary() == {"create": 1, "update": 1, "unmanaged": 1, "in_sync": 1}
+    assert plan.summary() == {
+        "create": 1,
+        "update": 1,
+        "restore": 0,
+        "archive": 0,
+        "unmanaged": 1,
+        "in_sync": 1,
+    }
     create, update = plan.changes
     assert (create.identifier, create.action) == ("C-3", "create")
     assert [(f.field, f.expected, f.actual) for f in create.fields] == [("name", "Brand new", None)]

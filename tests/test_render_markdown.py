@@ -51,7 +51,9 @@ def test_the_safety_warning_stands_next_to_the_summary() -> None:
     )
     warning = text.index("> [!WARNING]")
     assert text.index("**Plan:") < warning < text.index("| create |") < text.index("<details>")
-    assert "updates 90% of the existing controls, over the 30% safety limit" in text
+    assert (
+        "changes 90% of the 10 existing controls, more than safety.maxChangePercent (30%)" in text
+    )
 
 
 def test_unmanaged_controls_are_listed_collapsed_and_fit_the_limit() -> None:

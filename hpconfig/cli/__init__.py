@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from hpconfig.cli import plan, sandbox, validate  # noqa: F401 - registers the commands
+from hpconfig.cli import apply, plan, sandbox, validate  # noqa: F401 - registers the commands
 from hpconfig.cli.app import accept_global_options, cli, use_color
 
 __all__ = ["cli", "main", "use_color"]

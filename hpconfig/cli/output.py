@@ -164,3 +164,15 @@ class InertFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         lines = super().format(record).split("\n")  # a traceback keeps its lines
         return guard_log(redact("\n".join(inert(line) for line in lines)))
+
+
+def progress(text: str, done: bool = False) -> None:
+    """A status line on stderr that the next one overwrites (a terminal only): the text goes
+    through every rule above; only the carriage return and "erase line" are hpconfig's own."""
+    stream = sys.stderr
+    line = _encodable(safe_text(text.replace("\n", " ")), stream, "text")
+    try:
+        click.echo("\r\x1b[2K" + line + ("\n" if done else ""), file=stream, nl=False)
+        stream.flush()
+    except OSError:
+        return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from collections.abc import Callable
 from pathlib import Path
@@ -127,26 +128,60 @@ _controls_option = click.option(
 )
 
 
+def connection_options(function: Any) -> Any:
+    """Where and how to connect: the options of every command that talks to Hyperproof."""
+    options = [
+        click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region."),
+        click.option("--api-url", help="API host root; overrides the region's."),
+        click.option("--token-url", help="OAuth token URL; overrides the region's."),
+        click.option(
+            "--client-id", help="The API client's id (the secret only from the environment)."
+        ),
+        click.option(
+            "--connect-timeout", type=_Seconds(300), help="Seconds to connect (default 10)."
+        ),
+        click.option(
+            "--read-timeout", type=_Seconds(3600), help="Longest silence of a server, seconds (60)."
+        ),
+        click.option(
+            "--timeout",
+            "run_timeout",
+            type=_Seconds(86400),
+            help="Seconds the whole run may take talking to Hyperproof, retries included (600; "
+            "HPCONFIG_TIMEOUT).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def plan_context(
+    project: Any, settings: Any, only: Callable[[str], bool] | None, paths: Any, controls: Any
+) -> Any:
+    """What a saved plan must match to be applied (``plan.PlanContext``)."""
+    from hpconfig import __version__
+    from hpconfig.apply.saved import inputs_digest
+    from hpconfig.plan import PlanContext
+
+    desired = {k: c for k, c in project.desired.items() if only is None or only(k)}
+    config = project.config
+    globs = tuple(g.strip() for value in controls for g in value.split(",") if g.strip())
+    return PlanContext(
+        hpconfig_version=__version__,
+        api_url=settings.api_url,
+        manifests_digest=inputs_digest(desired, config.ignore, config.limits, globs),
+        paths=tuple(str(path) for path in paths),
+        controls=globs,
+    )
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @_plan_options
 @_detailed_exitcode
 @_controls_option
-@click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region.")
-@click.option("--api-url", help="API host root; overrides the region's.")
-@click.option("--token-url", help="OAuth token URL; overrides the region's.")
-@click.option("--client-id", help="The API client's id (the secret only from the environment).")
-@click.option("--connect-timeout", type=_Seconds(300), help="Seconds to connect (default 10).")
-@click.option(
-    "--read-timeout", type=_Seconds(3600), help="Longest silence of a server, seconds (60)."
-)
-@click.option(
-    "--timeout",
-    "run_timeout",
-    type=_Seconds(86400),
-    help="Seconds the whole run may take talking to Hyperproof, retries included (600; "
-    "HPCONFIG_TIMEOUT).",
-)
+@connection_options
 @click.pass_obj
 def plan(
     obj: dict[str, Any],
@@ -183,8 +218,36 @@ def plan(
     )
     only = _selection(controls, project.desired)
     result = _plan_with(settings, project, only)
+    context = plan_context(project, settings, only, paths, controls)
+    result = dataclasses.replace(result, context=context)
     write_reports(result, report, targets)
+    _say_digest(result, report.get("out"))
+    refuse_problems(result)
     return _exit_code(result, detailed_exitcode)
+
+
+def _say_digest(result: Any, out: str | None) -> None:
+    from hpconfig.render.json import plan_sha256
+
+    digest = plan_sha256(result)
+    if out and out != "-":
+        message(
+            f"hpconfig: plan saved to {out} (sha256 {digest}); apply exactly this plan with "
+            f"`hpconfig apply {out} --plan-sha256 {digest}`"
+        )
+    else:
+        message(f"hpconfig: plan sha256 {digest} (of the JSON report, as --out FILE saves it)")
+
+
+def refuse_problems(result: Any) -> None:
+    """A plan with changes apply cannot make fails the run (exit 3) once its reports are out,
+    so the pull request's check shows it."""
+    if result.problems:
+        lines = [f"  {c.identifier}: {p}" for c in result.problems for p in c.problems]
+        raise InputProblem(
+            f"{len(result.problems)} change(s) cannot be applied as planned; fix the "
+            "manifests:\n" + "\n".join(lines[:20])
+        )
 
 
 def _exit_code(result: Any, detailed_exitcode: bool) -> int:

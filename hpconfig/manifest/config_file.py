@@ -244,5 +244,16 @@ def load_config(
         ignore=tuple(rules),
         max_change_percent=float(safety.get("maxChangePercent", 30.0)),
         min_controls=int(safety.get("minControls", 10)),
+        max_archives=_optional_count(safety, "maxArchives", 5),
+        max_creates=_optional_count(safety, "maxCreates", None),
+        allow_archive=tuple(safety.get("allowArchive", ())),
     )
     return config, problems
+
+
+def _optional_count(safety: dict[str, Any], key: str, default: int | None) -> int | None:
+    """A count limit: absent → the default; null → no limit (the schema allows both)."""
+    if key not in safety:
+        return default
+    value = safety[key]
+    return None if value is None else int(value)

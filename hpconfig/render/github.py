@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from hpconfig.errors import Problem
 from hpconfig.plan import Change, ChangeKind, Plan
-from hpconfig.render.text import value_text
+from hpconfig.render.text import ARCHIVE_NOTE, RESTORE_NOTE, value_text
 from hpconfig.untrusted import inert, stop_token
 
 ANNOTATIONS_PER_STEP = 10
@@ -134,19 +134,52 @@ def _drift_annotation(change: Change) -> Annotation:
     )
 
 
+def _archive_annotation(change: Change) -> Annotation:
+    drift = _drift_annotation(change)
+    return Annotation(
+        "error",
+        f"{ARCHIVE_NOTE}. {drift.message}",
+        file=drift.file,
+        line=drift.line,
+        title=f"Archive (destroys links): {change.identifier}",
+    )
+
+
+def _restore_annotation(change: Change) -> Annotation:
+    drift = _drift_annotation(change)
+    return Annotation(
+        "warning",
+        f"{RESTORE_NOTE}. {drift.message}",
+        file=drift.file,
+        line=drift.line,
+        title=f"Restore: {change.identifier}",
+    )
+
+
 BY_KIND: dict[ChangeKind, Callable[[Change], Annotation]] = {
     ChangeKind.CREATE: _missing_annotation,
     ChangeKind.UPDATE: _drift_annotation,
+    ChangeKind.RESTORE: _restore_annotation,
+    ChangeKind.ARCHIVE: _archive_annotation,
 }
 
 
 def change_annotation(change: Change) -> Annotation:
-    return BY_KIND[change.action](change)
+    annotation = BY_KIND[change.action](change)
+    if not change.problems:
+        return annotation
+    return Annotation(
+        "error",
+        "cannot apply: " + "; ".join(change.problems) + ". " + annotation.message,
+        file=annotation.file,
+        line=annotation.line,
+        title=f"Cannot apply: {change.identifier}",
+    )
 
 
 def render_plan_annotations(plan: Plan, limit: int = ANNOTATIONS_PER_STEP) -> str:
     """Drift on live controls first (someone changed Hyperproof), then missing controls."""
-    ordered = sorted(plan.changes, key=lambda c: (c.action != "update", c.identifier))
+    ordered = sorted(plan.changes, key=lambda c: (c.action == "create", c.identifier))
     return render_annotations(
         [change_annotation(change) for change in ordered],
         "the full plan is in this step's log and in its JSON and SARIF reports",

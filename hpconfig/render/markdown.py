@@ -23,13 +23,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hpconfig.plan import Change, ChangeKind, FieldChange, Plan
-from hpconfig.render.text import as_text, diff_lines, summary_line, value_text
+from hpconfig.render.json import plan_sha256
+from hpconfig.render.text import KIND_NOTES, as_text, diff_lines, summary_line, value_text
 from hpconfig.untrusted import inert
 
 MARKER = "<!-- hpconfig-plan -->"
 COMMENT_LIMIT = 65_000
 STEP_SUMMARY_LIMIT = 1024 * 1024 - 1024  # GitHub's 1 MiB per step, less room for other steps
-BY_KIND = {ChangeKind.CREATE: "➕ create", ChangeKind.UPDATE: "✏️ update"}  # a section's heading
+BY_KIND = {  # a section's heading
+    ChangeKind.CREATE: "➕ create",
+    ChangeKind.UPDATE: "✏️ update",
+    ChangeKind.RESTORE: "♻️ restore (links do not come back)",
+    ChangeKind.ARCHIVE: "🗄️ **archive** (destroys links)",
+}
 
 _PUNCTUATION = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
 _ZWJ = "\u200d"
@@ -124,7 +130,7 @@ def _section(change: Change) -> str:
     rows = ["| field | Hyperproof | manifest |", "|---|---|---|"]
     diffs = []
     for item in change.fields:
-        if change.action == "update" and _multiline(item):
+        if change.action.existing and _multiline(item):
             rows.append(f"| `{item.field}` | (text, below) | (text, below) |")
             diffs.append(_diff_block(item))
             continue
@@ -133,9 +139,13 @@ def _section(change: Change) -> str:
             f"| `{item.field}` | {actual} | {code(value_text(item.expected), in_table=True)} |"
         )
     body = "\n".join(rows)
+    if change.action in KIND_NOTES:
+        body = f"> [!CAUTION]\n> {prose(KIND_NOTES[change.action])}\n\n" + body
     if diffs:
         body += "\n\n" + "\n\n".join(diffs)
-    if change.action == "update" and change.updated_by:
+    for problem in change.problems:
+        body += f"\n\n❌ Cannot apply: {prose(problem)}"
+    if change.action.existing and change.updated_by:
         when = code((change.updated_on or "")[:10])
         body += f"\n\nChanged in Hyperproof by {code(change.updated_by)} on {when}."
     if change.ignored:
@@ -177,17 +187,31 @@ def render_markdown(
     summary = plan.summary()
     head = [MARKER, "### hpconfig plan", "", f"**{summary_line(plan)}**", ""]
     if plan.safety is not None and plan.safety.exceeded:
+        reasons = "; ".join(plan.safety.reasons)
         head += [
-            f"> [!WARNING]\n> This plan updates {plan.safety.percent:.0f}% of the existing "
-            f"controls, over the {plan.safety.max_percent:g}% safety limit; apply will need "
-            "`--force`.",
+            f"> [!WARNING]\n> Apply will refuse this plan without `--force`: {reasons}.",
+            "",
+        ]
+    if summary["archive"]:
+        head += [
+            f"> [!CAUTION]\n> This plan **archives {summary['archive']}** "
+            f"control{'s' if summary['archive'] != 1 else ''}: Hyperproof removes the links of "
+            "an archived control to requirements, risks, scopes and tasks, and unarchiving does "
+            "not bring them back. Apply needs `--allow-archive`.",
+            "",
+        ]
+    if plan.problems:
+        count = len(plan.problems)
+        head += [
+            f"> [!IMPORTANT]\n> {count} change{'s' if count != 1 else ''} cannot be applied as "
+            "planned (marked ❌ below); apply refuses the plan until the manifests are fixed.",
             "",
         ]
     head += [
-        "| create | update | in sync | unmanaged |",
-        "|---:|---:|---:|---:|",
-        f"| {summary['create']} | {summary['update']} | {summary['in_sync']} | "
-        f"{summary['unmanaged']} |",
+        "| create | update | restore | archive | in sync | unmanaged |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {summary['create']} | {summary['update']} | {summary['restore']} | "
+        f"{summary['archive']} | {summary['in_sync']} | {summary['unmanaged']} |",
         "",
     ]
     if plan.not_compared:
@@ -196,6 +220,11 @@ def render_markdown(
             f"> [!WARNING]\n> {count} declared control{'s' if count != 1 else ''} could not be "
             "compared (malformed or duplicated in Hyperproof); the job's log and the JSON report "
             "name them.",
+            "",
+        ]
+    if plan.context is not None:
+        head += [
+            f"Plan sha256: `{plan_sha256(plan)}` (quote it to `hpconfig apply --plan-sha256`)",
             "",
         ]
     if context is not None:

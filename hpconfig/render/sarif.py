@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from hpconfig import __version__
 from hpconfig.plan import Change, ChangeKind, FieldChange, Plan
-from hpconfig.render.text import value_text
+from hpconfig.render.text import ARCHIVE_NOTE, RESTORE_NOTE, value_text
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/hpconfig/hpconfig"
@@ -44,6 +44,18 @@ _MISSING_HELP = (
     "The manifest declares a control whose identifier Hyperproof does not know, neither active "
     "nor archived. Apply will create it. If the control exists under another identifier, "
     "correct the identifier in the manifest."
+)
+
+_ARCHIVE_HELP = (
+    "Archiving a control in Hyperproof removes its links to requirements, risks, vendors, "
+    "scopes and tasks; unarchiving restores almost none of them. If the archive is intended, "
+    "apply with --allow-archive (or list the control under safety.allowArchive); otherwise set "
+    "the manifest's status back to active."
+)
+_PROBLEM_HELP = (
+    "An owner must be an active user of the organization (not deactivated, not a service "
+    "account), and a control that apply creates needs a name and a description. Fix the "
+    "manifest, then plan again."
 )
 
 RULES: list[dict[str, Any]] = [
@@ -75,6 +87,36 @@ RULES: list[dict[str, Any]] = [
         "helpUri": HELP_URI,
         "defaultConfiguration": {"level": "warning"},
         "properties": {"tags": ["drift", "compliance"]},
+    },
+]
+
+RULES += [
+    {
+        "id": "HPC003",
+        "name": "ControlArchived",
+        "shortDescription": {"text": "Apply would archive a control (destroy-class)"},
+        "fullDescription": {
+            "text": "The manifest sets status: archived on an active control. Archiving removes "
+            "its links to requirements, risks, scopes and tasks; unarchiving does not bring "
+            "them back. Apply needs --allow-archive."
+        },
+        "help": {"text": _ARCHIVE_HELP, "markdown": "**Archive.** " + _ARCHIVE_HELP},
+        "helpUri": HELP_URI,
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["destroy", "compliance"]},
+    },
+    {
+        "id": "HPC004",
+        "name": "ChangeCannotApply",
+        "shortDescription": {"text": "A planned change cannot be applied"},
+        "fullDescription": {
+            "text": "Apply would refuse this change: an owner that is unknown, deactivated or "
+            "a service account, or a new control without a name or description."
+        },
+        "help": {"text": _PROBLEM_HELP, "markdown": "**Cannot apply.** " + _PROBLEM_HELP},
+        "helpUri": HELP_URI,
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["compliance"]},
     },
 ]
 
@@ -157,15 +199,50 @@ def _drift_results(artifacts: _Artifacts, change: Change) -> list[dict[str, Any]
     return [_field_result(artifacts, change, item) for item in change.fields]
 
 
+def _control_result(
+    artifacts: _Artifacts, change: Change, rule: int, message: str, key: str
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": RULES[rule]["id"],
+        "ruleIndex": rule,
+        "level": "error",
+        "message": {"text": plain(f"{change.identifier}: {message}")},
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(change.identifier, key)},
+        "properties": {"identifier": change.identifier},
+    }
+    if change.source is not None:
+        source = change.source
+        result["locations"] = [_location(artifacts, source.file, source.line, source.column)]
+    return result
+
+
+def _archive_results(artifacts: _Artifacts, change: Change) -> list[dict[str, Any]]:
+    marker = _control_result(artifacts, change, 2, ARCHIVE_NOTE, "\0archive")
+    return [marker, *_drift_results(artifacts, change)]
+
+
+def _restore_results(artifacts: _Artifacts, change: Change) -> list[dict[str, Any]]:
+    results = _drift_results(artifacts, change)
+    for result in results:
+        result["message"]["text"] += plain(f" ({RESTORE_NOTE})")
+    return results
+
+
 BY_KIND: dict[ChangeKind, Callable[[_Artifacts, Change], list[dict[str, Any]]]] = {
     ChangeKind.CREATE: lambda artifacts, change: [_missing_result(artifacts, change)],
     ChangeKind.UPDATE: _drift_results,
+    ChangeKind.RESTORE: _restore_results,
+    ChangeKind.ARCHIVE: _archive_results,
 }
 
 
 def _results(plan: Plan, artifacts: _Artifacts) -> list[dict[str, Any]]:
-    """Missing controls first, then drift by identifier: what is cut is the least important."""
+    """Changes that cannot apply first, then missing controls, then drift by identifier: what
+    is cut is the least important."""
     results: list[dict[str, Any]] = []
+    for change in plan.problems:
+        message = "cannot apply: " + "; ".join(change.problems)
+        results.append(_control_result(artifacts, change, 3, message, "\0problem"))
     for change in sorted(plan.changes, key=Change.sort_key):
         results += BY_KIND[change.action](artifacts, change)
     return results

@@ -16,9 +16,33 @@ from typing import Any
 from hpconfig.plan import Change, ChangeKind, Plan
 from hpconfig.untrusted import inert
 
-SYMBOLS = {ChangeKind.CREATE: "+", ChangeKind.UPDATE: "~"}
+SYMBOLS = {
+    ChangeKind.CREATE: "+",
+    ChangeKind.UPDATE: "~",
+    ChangeKind.RESTORE: "^",
+    ChangeKind.ARCHIVE: "-",
+}
 BY_KIND = SYMBOLS
-COLOURS = {"create": "32", "update": "33", "dim": "2", "bold": "1", "red": "31", "green": "32"}
+COLOURS = {
+    "create": "32",
+    "update": "33",
+    "restore": "36",
+    "archive": "31",
+    "dim": "2",
+    "bold": "1",
+    "red": "31",
+    "green": "32",
+}
+# What each destroy- or restore-class change means, said under it in every report.
+ARCHIVE_NOTE = (
+    "archive: Hyperproof removes its links to requirements, risks, scopes and tasks, and "
+    "unarchiving does not bring them back; apply needs --allow-archive"
+)
+RESTORE_NOTE = (
+    "restore (unarchive): its former links to requirements, risks, scopes and tasks do not "
+    "come back; cancelled tasks stay cancelled"
+)
+KIND_NOTES = {ChangeKind.ARCHIVE: ARCHIVE_NOTE, ChangeKind.RESTORE: RESTORE_NOTE}
 
 
 class _Paint:
@@ -95,8 +119,12 @@ def render_text(plan: Plan, color: bool = False, show_unmanaged: bool = False) -
         lines.append(
             paint(f"  {symbol} {inert(change.identifier)}", change.action) + paint(where, "dim")
         )
+        if change.action in KIND_NOTES:
+            lines.append(paint(f"      {KIND_NOTES[change.action]}", change.action))
         lines += _field_lines(change, paint)
-        if change.action == "update" and (change.updated_by or change.updated_on):
+        for problem in change.problems:
+            lines.append(paint(f"      ! cannot apply: {inert(problem)}", "red"))
+        if change.action.existing and (change.updated_by or change.updated_on):
             when = inert((change.updated_on or "").replace("T", " ").replace("Z", " UTC"))
             who = inert(change.updated_by or "someone")
             lines.append(paint(f"      changed in Hyperproof by {who} on {when}".rstrip(), "dim"))
@@ -129,10 +157,14 @@ def render_text(plan: Plan, color: bool = False, show_unmanaged: bool = False) -
         until = f" (until {rule.expires.isoformat()})" if rule.expires else ""
         reason = inert(rule.reason)
         lines.append(paint(f"Ignored: {', '.join(rule.fields)} on {scope}: {reason}{until}", "dim"))
-    if plan.safety is not None and plan.safety.exceeded:
+    if plan.safety is not None:
+        for reason in plan.safety.reasons:
+            lines.append(f"Warning: apply will refuse this plan without --force: {reason}.")
+    if plan.problems:
+        count = len(plan.problems)
         lines.append(
-            f"Warning: this plan updates {plan.safety.percent:.0f}% of the existing controls, "
-            f"more than the safety limit of {plan.safety.max_percent:g}%; apply will need --force."
+            f"Error: {count} change{'s' if count != 1 else ''} cannot be applied as planned "
+            "(marked ! above); apply refuses the plan until the manifests are fixed."
         )
     lines.append(paint(summary_line(plan), "bold"))
     return "\n".join(lines) + "\n"

@@ -1,0 +1,291 @@
+"""`hpconfig apply`: write the reviewed plan to Hyperproof, check it first, record every step.
+
+``hpconfig apply plan.json`` applies a plan saved by ``plan --out`` exactly (refused when it is
+malformed, foreign, of another version, or its manifests changed); ``hpconfig apply PATHS``
+plans, shows the plan and asks on a terminal (``--auto-approve`` otherwise). Either way, before
+any write: the owners are looked up (one ``GET /v1/users``), the gate refuses problems,
+unpermitted archives and thresholds, and the stale check re-reads the organization once. The
+parts are in ``hpconfig.apply``; this module wires them and decides the exit code: 0 all done,
+3 bad input, 4 a write failed, 5 refused (stale, unsafe, foreign), 64 no terminal to confirm
+on, 130 stopped by a signal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hpconfig.cli.app import cli, note_inputs, plural
+from hpconfig.cli.output import emit, message
+from hpconfig.cli.plan import _selection, connection_options, plan_context
+from hpconfig.errors import ExitCode, InputError, InputProblem, UnsafePlanError, UsageError
+from hpconfig.manifest.project import load_project
+
+MAX_PLAN_BYTES = 512 * 1024 * 1024
+INTERRUPTED = 130  # 128 + SIGINT, as the shell reports it (the CLI's Abort too)
+
+
+def _read_saved(file: Path, expected_sha256: str | None) -> tuple[Any, str]:
+    """The saved plan and its digest; refused before anything else when the digest differs."""
+    from hpconfig.apply.saved import read_saved
+    from hpconfig.files import read_bounded
+    from hpconfig.manifest.schema import validator
+    from hpconfig.remote.answers import parse_json
+
+    try:
+        raw = read_bounded(file, MAX_PLAN_BYTES)
+    except OSError as error:
+        raise InputProblem(f"{file}: cannot read the plan: {error.strerror or error}") from None
+    digest = hashlib.sha256(raw).hexdigest()
+    if expected_sha256 is not None and digest != expected_sha256:
+        raise UnsafePlanError(
+            f"{file} has sha256 {digest}, not the {expected_sha256} that --plan-sha256 names: "
+            "it is not the plan that was reviewed; nothing was written"
+        )
+    try:
+        document = parse_json(raw)
+    except ValueError as error:
+        raise InputProblem(f"{file}: not a JSON plan ({error})") from None
+    first = next(iter(validator("plan").iter_errors(document)), None)
+    if first is not None:
+        where = "$" + "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in first.path)
+        raise InputProblem(
+            f"{file}: {where}: not a plan hpconfig apply can use ({first.message[:200]}); run "
+            "`hpconfig plan --out FILE` again"
+        )
+    return read_saved(str(file), document), digest
+
+
+def _confirm(auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise UsageError(
+            "no terminal to confirm on: pass --auto-approve to apply without asking (or apply a "
+            "reviewed plan file: hpconfig plan --out plan.json, then hpconfig apply plan.json)"
+        )
+    answer = click.prompt(
+        "Apply these changes to Hyperproof? Only 'yes' is taken as approval",
+        default="",
+        show_default=False,
+        err=True,
+    )
+    if answer.strip() != "yes":
+        raise UsageError("apply cancelled: nothing was written")
+
+
+def _check_sha(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise UsageError("--plan-sha256 takes the 64 hex digits that `hpconfig plan` prints")
+    return value
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, type=click.Path(path_type=Path), metavar="PLAN.json|PATHS")
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (needed off a terminal).")
+@click.option(
+    "--plan-sha256",
+    metavar="HEX",
+    help="Refuse any plan but the one of this digest (printed by `hpconfig plan`).",
+)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Writes in flight at once (one shared rate-limit backoff).",
+)
+@click.option("--json", "json_events", is_flag=True, help="One JSON event per line on stdout.")
+@click.option(
+    "--controls",
+    "--target",
+    "controls",
+    multiple=True,
+    metavar="GLOB",
+    help="Apply only the changes of these identifiers (repeat, or separate with commas).",
+)
+@click.option("--force", is_flag=True, help="Override the safety thresholds (only those).")
+@click.option("--allow-archive", is_flag=True, help="Permit archiving (destroy-class) controls.")
+@click.option("--skip-stale", is_flag=True, help="Apply what is not stale; report the rest.")
+@click.option("--keep-going", is_flag=True, help="Go on after a failed write (default: stop).")
+@click.option(
+    "--journal",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Append the run's record here (default .hpconfig/journal/apply-TIME-RUN.jsonl).",
+)
+@connection_options
+@click.pass_obj
+def apply(obj: dict[str, Any], /, targets: tuple[Path, ...], **options: Any) -> int:
+    """Make Hyperproof match a reviewed plan (PLAN.json) or the manifests (PATHS)."""
+    from hpconfig import __version__
+    from hpconfig.apply.gate import select
+    from hpconfig.apply.saved import check_compatible
+    from hpconfig.remote import settings as settings_module
+    from hpconfig.remote.client import HyperproofClient
+    from hpconfig.remote.fetch import make_plan
+    from hpconfig.render.json import plan_sha256
+
+    expected = _check_sha(options["plan_sha256"])
+    saved = len(targets) == 1 and targets[0].suffix.lower() == ".json"
+    plan = None
+    if saved:
+        plan, digest = _read_saved(targets[0], expected)
+        paths = [Path(p) for p in plan.context.paths]
+    else:
+        paths = list(targets)
+    project = load_project(paths, obj["config_path"])
+    note_inputs(project)
+    if project.problems:
+        raise InputError(project.problems)
+    connection = {k: options[k] for k in _CONNECTION}
+    settings = settings_module.resolve(project.config, **connection)
+    with HyperproofClient(settings) as client:
+        if plan is not None:
+            only = _selection(plan.context.controls, project.desired)
+            here = plan_context(project, settings, only, paths, plan.context.controls)
+            check_compatible(
+                str(targets[0]), plan, __version__, settings.api_url, here.manifests_digest
+            )
+        else:
+            only = _selection(options["controls"], project.desired)
+            message(
+                f"hpconfig: planning {plural(len(project.desired), 'declared control')} against "
+                f"{settings.api_url} ..."
+            )
+            plan = make_plan(client, project.desired, project.config, only, owners=False)
+            context = plan_context(project, settings, only, paths, options["controls"])
+            plan = dataclasses.replace(plan, context=context)
+            digest = plan_sha256(plan)
+            if expected is not None and digest != expected:
+                raise UnsafePlanError(
+                    f"the plan made now has sha256 {digest}, not the reviewed {expected}: "
+                    "Hyperproof or the manifests changed since; nothing was written. Plan "
+                    "again and review the new plan"
+                )
+        if saved and options["controls"]:
+            plan = select(
+                plan, _selection(options["controls"], [c.identifier for c in plan.changes])
+            )
+        return _run(client, plan, project.config, digest, options, confirm=not saved)
+
+
+_CONNECTION = (
+    "region",
+    "api_url",
+    "token_url",
+    "client_id",
+    "connect_timeout",
+    "read_timeout",
+    "run_timeout",
+)
+
+
+def _run(
+    client: Any, plan: Any, config: Any, digest: str, options: dict[str, Any], confirm: bool
+) -> int:
+    from hpconfig.apply.execute import execute
+    from hpconfig.apply.gate import refuse_if_unsafe
+    from hpconfig.apply.journal import Journal, default_path
+    from hpconfig.apply.outcome import Status, summary_text
+    from hpconfig.apply.stale import verdict
+    from hpconfig.apply.writer import Writer
+    from hpconfig.cli.apply_run import Recorder, refusal_for_stale, stop_on_signals
+    from hpconfig.owners import directory, owners_to_check, with_owner_problems
+    from hpconfig.plan import ChangeKind
+    from hpconfig.remote.fetch import fetch_again
+    from hpconfig.render.text import render_text
+
+    users = None
+    if owners_to_check(plan):
+        users = directory(client.list_users(include_deactivated=True))
+        plan = with_owner_problems(plan, users)
+    emit(render_text(plan), err=options["json_events"])
+    message(f"hpconfig: plan sha256 {digest}")
+    if not plan.changes:
+        message("hpconfig: no changes: Hyperproof matches the manifests; nothing to apply.")
+        Recorder(None, options["json_events"], "", digest, threading.Event()).finish(0, False)
+        return ExitCode.OK
+    refuse_if_unsafe(plan, config.limits, options["allow_archive"], options["force"])
+    if confirm:
+        _confirm(options["auto_approve"])
+    run = os.urandom(6).hex()
+    path = options["journal"]
+    journal = Journal(path) if path else Journal(default_path(_now(), run), make_folders=True)
+    message(f"hpconfig: run {run}; journal {journal.path}")
+    stop = threading.Event()
+    recorder = Recorder(journal, options["json_events"], run, digest, stop, len(plan.changes))
+    try:
+        fresh = fetch_again(
+            client,
+            {c.identifier for c in plan.changes},
+            any(c.action == ChangeKind.RESTORE for c in plan.changes),
+        )
+    except BaseException:
+        recorder.finish(ExitCode.REMOTE, False)
+        raise
+    to_write = []
+    skipped = []
+    for change in plan.changes:
+        found = verdict(change, fresh)
+        (to_write.append(change) if found is None else skipped.append(found))
+    stale = [o for o in skipped if o.status is Status.STALE]
+    if stale and not options["skip_stale"]:
+        for outcome in skipped:
+            recorder.outcome(outcome)
+        for change in to_write:
+            recorder.outcome(_not_attempted(change, "the plan is stale"))
+        recorder.finish(ExitCode.UNSAFE, False)
+        raise UnsafePlanError(refusal_for_stale(stale))
+    for outcome in skipped:
+        recorder.outcome(outcome)
+    if stale:
+        message(f"hpconfig: skipping {plural(len(stale), 'stale control')} (--skip-stale):")
+        message(refusal_for_stale(stale).split(":\n", 1)[1])
+    writer = Writer(client, users)
+    with stop_on_signals(stop):
+        execute(
+            to_write,
+            writer.write,
+            options["parallelism"],
+            options["keep_going"],
+            stop,
+            recorder.start,
+            recorder.outcome,
+        )
+    failed = any(o.status is Status.FAILED for o in recorder.outcomes)
+    interrupted = stop.is_set() and recorder.journal_error is None
+    code = INTERRUPTED if interrupted else ExitCode.REMOTE if failed else ExitCode.OK
+    if recorder.journal_error is not None:
+        code = ExitCode.OUTPUT
+    recorder.finish(code, interrupted)
+    emit(summary_text(recorder.outcomes), err=options["json_events"], nl=True)
+    if recorder.journal_error is not None:
+        message(
+            f"Error: the journal could not be written ({recorder.journal_error}): no new writes "
+            "were started after that"
+        )
+    elif failed:
+        message("Error: some writes failed (above); what was written stays: nothing rolls back")
+    return code
+
+
+def _not_attempted(change: Any, why: str) -> Any:
+    from hpconfig.apply.outcome import Outcome, Status
+
+    return Outcome(change, Status.NOT_ATTEMPTED, message=why)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
