@@ -13,16 +13,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from hpconfig.sandbox import Sandbox
 from tests.conftest import EXAMPLES
 from tests.helpers import env_for, write_tree
 from tests.test_ci import _run_step
+from tests.test_sandbox_api import token
 from tests.test_workflows import REUSABLE, _load
 
 REPO = "acme/compliance"
@@ -361,3 +364,90 @@ def test_without_a_plan_a_change_nobody_reviewed_is_refused_and_nothing_written(
     writes = [e for e in hpconfig_sandbox.requests() if e["method"] in ("PATCH", "POST")]
     assert [e["path"] for e in writes] == ["/oauth/token"]
     assert hpconfig_sandbox.client_secret not in replanned.stdout + replanned.stderr
+
+
+def _reviewed_plan(sandbox: Sandbox, root: Path) -> str:
+    """Run the pull request's plan step in ``root`` and put its artifact where find-plan puts
+    the reviewed plan; the digest it recorded."""
+    env = {**_job_env(sandbox, root), "PATHS": "examples"}
+    planned = _run_step(_step("plan", "plan"), env, root)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    (root / "reviewed").mkdir()
+    (root / "plan.json").rename(root / "reviewed" / "plan.json")
+    (root / "output").write_text("")
+    return (root / "plan.sha256").read_text().strip()
+
+
+@pytest.fixture
+def examples_checkout(tmp_path: Path) -> Path:
+    root = tmp_path / "checkout"
+    root.mkdir()
+    shutil.copytree(EXAMPLES, root / "examples", ignore=shutil.ignore_patterns("github"))
+    for name in ("output", "summary"):
+        (root / name).write_text("")
+    return root
+
+
+def test_the_reviewed_plan_is_applied_exactly_and_recorded(
+    hpconfig_sandbox: Sandbox, examples_checkout: Path
+) -> None:
+    root = examples_checkout
+    digest = _reviewed_plan(hpconfig_sandbox, root)
+    env = _job_env(hpconfig_sandbox, root, FOUND="true", PLAN_SHA256=digest, PATHS="examples")
+    applied = _run_step(_step("apply", "apply"), env, root)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert (root / "output").read_text() == "exitcode=0\n"
+    assert f"::notice title=hpconfig::Applied the reviewed plan sha256:{digest}" in applied.stdout
+    assert f"applied `sha256:{digest}`" in (root / "summary").read_text()
+    # the log between the markers cannot act; the markers close before our own notice
+    token = digest[:32]
+    assert (
+        applied.stdout.index(f"::stop-commands::{token}")
+        < applied.stdout.index(f"::{token}::")
+        < applied.stdout.index("::notice")
+    )
+    events = [json.loads(line) for line in (root / "apply-events.jsonl").read_text().splitlines()]
+    assert events[-1]["type"] == "summary" and events[-1]["exit_code"] == 0
+    assert {e["plan_sha256"] for e in events} == {digest}
+    journal = (root / "apply-journal.jsonl").read_text().splitlines()
+    assert [json.loads(line)["type"] for line in journal][-1] == "summary"
+    # the organization now matches: the re-plan step (skipped after a success) would find nothing
+    replanned = _run_step(_step("apply", "replan"), {**env, "PATHS": "examples"}, root)
+    assert replanned.returncode == 0, replanned.stdout + replanned.stderr
+    assert hpconfig_sandbox.client_secret not in applied.stdout + applied.stderr
+
+
+@pytest.mark.parametrize("spoil", ["stale", "other-digest"])
+def test_a_refused_plan_writes_nothing_and_the_re_plan_refuses_the_drift(
+    hpconfig_sandbox: Sandbox, examples_checkout: Path, spoil: str
+) -> None:
+    root = examples_checkout
+    digest = _reviewed_plan(hpconfig_sandbox, root)
+    plan = json.loads((root / "reviewed" / "plan.json").read_text())
+    if spoil == "stale":  # someone edits, in the UI, a control the plan updates
+        update = next(c for c in plan["changes"] if c["action"] == "update")
+        live = next(
+            c
+            for c in hpconfig_sandbox.state()["controls"]
+            if c["controlIdentifier"] == update["identifier"]
+        )
+        answer = requests.patch(
+            f"{hpconfig_sandbox.api_url}/v1/controls/{live['id']}",
+            json={"name": "Renamed in the UI"},
+            headers={"Authorization": f"Bearer {token(hpconfig_sandbox)}"},
+            timeout=10,
+        )
+        assert answer.status_code == 200
+    else:  # a plan other than the one reviewed
+        digest = "f" * 64
+    hpconfig_sandbox.clear_requests()
+    env = _job_env(hpconfig_sandbox, root, FOUND="true", PLAN_SHA256=digest, PATHS="examples")
+    applied = _run_step(_step("apply", "apply"), env, root)
+    assert applied.returncode == 0, applied.stdout + applied.stderr  # the re-plan decides
+    assert (root / "output").read_text() == "exitcode=5\n"
+    assert "::warning title=hpconfig::The reviewed plan was refused (exit 5" in applied.stdout
+    replanned = _run_step(_step("apply", "replan"), env, root)
+    assert replanned.returncode == 5
+    assert "::error title=hpconfig::Hyperproof differs from the manifests" in replanned.stdout
+    writes = [e for e in hpconfig_sandbox.requests() if e["method"] in ("PATCH", "POST", "PUT")]
+    assert [e["path"] for e in writes] == ["/oauth/token"] * len(writes)
