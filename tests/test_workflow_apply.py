@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -400,7 +401,8 @@ def test_the_reviewed_plan_is_applied_exactly_and_recorded(
     assert f"::notice title=hpconfig::Applied the reviewed plan sha256:{digest}" in applied.stdout
     assert f"applied `sha256:{digest}`" in (root / "summary").read_text()
     # the log between the markers cannot act; the markers close before our own notice
-    token = digest[:32]
+    token = re.search(r"::stop-commands::([0-9a-f]{32})\n", applied.stdout).group(1)  # type: ignore[union-attr]
+    assert token not in digest
     assert (
         applied.stdout.index(f"::stop-commands::{token}")
         < applied.stdout.index(f"::{token}::")
