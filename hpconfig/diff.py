@@ -125,6 +125,9 @@ def diff(
             for name in differing
         )
         wanted = {name: compared[name] for name in differing}
+        # The status is always seen: a plan made against an active control must not be applied
+        # to one archived since (or the reverse), whether or not the manifest manages it.
+        seen = {name: have.values.get(name) for name in sorted({*compared, "status"})}
         changes.append(
             Change(
                 identifier,
@@ -136,9 +139,9 @@ def diff(
                 have.updated_on,
                 ignored,
                 target=api_values(wanted),
-                fingerprint=fingerprint(have, compared),
+                fingerprint=fingerprint(have, seen),
                 wanted=wanted,
-                seen=actual,
+                seen=seen,
             )
         )
     unmanaged = tuple(

@@ -23,7 +23,7 @@ controls:
       Created by apply.
     freshness: {duration: 12w}
 """
-MANAGED = ("name", "owner", "freshness.policy", "freshness.duration")
+MANAGED = ("name", "owner", "freshness.policy", "freshness.duration", "status")
 
 
 def live(**changes: Any) -> dict[str, Any]:

@@ -222,7 +222,7 @@ def plan(
     result = dataclasses.replace(result, context=context)
     write_reports(result, report, targets)
     _say_digest(result, report.get("out"))
-    refuse_problems(result)
+    _warn_problems(result)
     return _exit_code(result, detailed_exitcode)
 
 
@@ -239,14 +239,17 @@ def _say_digest(result: Any, out: str | None) -> None:
         message(f"hpconfig: plan sha256 {digest} (of the JSON report, as --out FILE saves it)")
 
 
-def refuse_problems(result: Any) -> None:
-    """A plan with changes apply cannot make fails the run (exit 3) once its reports are out,
-    so the pull request's check shows it."""
+def _warn_problems(result: Any) -> None:
+    """Changes apply cannot make are in every report; stderr says so too. The exit code stays
+    the plan's: the organization's data (its users) is not an input error of the plan."""
     if result.problems:
         lines = [f"  {c.identifier}: {p}" for c in result.problems for p in c.problems]
-        raise InputProblem(
-            f"{len(result.problems)} change(s) cannot be applied as planned; fix the "
-            "manifests:\n" + "\n".join(lines[:20])
+        more = len(lines) - 20
+        message(
+            f"Warning: {plural(len(result.problems), 'change')} cannot be applied as planned; "
+            "apply will refuse the plan (exit 3) until the manifests are fixed:\n"
+            + "\n".join(lines[:20])
+            + (f"\n  and {more} more" if more > 0 else "")
         )
 
 

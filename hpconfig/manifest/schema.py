@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # jsonschema is imported only when a document fails the fast gate: it takes longer to import
 # (a tenth of a second) than the gate takes to check ten thousand controls.
 
-SCHEMA_NAMES = ("manifest", "config", "plan")
+SCHEMA_NAMES = ("manifest", "config", "plan", "apply-event")
 
 
 def schema_text(name: str) -> str:
