@@ -213,7 +213,7 @@ def test_find_plan_takes_the_merged_pull_requests_plan_from_its_own_repository(
     assert outputs == {"found": "true", "sha256": digest}
     assert (tmp_path / "work" / "reviewed" / "plan.json").read_bytes() == _plan_bytes()
     assert f"Pull request #7, plan run https://github.com/{REPO}/actions/runs/{RUN_ID}" in summary
-    assert f"`sha256:{digest}`" in summary
+    assert f"Plan sha256: `{digest}`" in summary  # as the pull request's comment shows it
     calls = (tmp_path / "gh-root" / "calls.log").read_text()
     assert f'"run", "download", "{RUN_ID}", "--repo", "{REPO}"' in calls
 
