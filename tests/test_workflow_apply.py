@@ -88,6 +88,8 @@ def test_apply_mode_jobs_ask_for_the_least_and_apply_one_at_a_time_per_organizat
         "group": "hpconfig-apply-${{ inputs.organization }}",
         "cancel-in-progress": False,
     }
+    ids = [step.get("id") for step in apply["steps"] if step.get("id")]
+    assert ids == ["validate-apply", "apply", "replan"]  # invalid manifests stop it first
     # the Hyperproof secret reaches the apply and re-plan steps only
     with_secret = [
         (job_name, step.get("id"))
