@@ -106,7 +106,7 @@ def _fifo_has_reader(path: Path) -> bool:
     return True
 
 
-def _symlinked_directory(path: Path) -> Path | None:
+def symlinked_directory(path: Path) -> Path | None:
     """The first directory of a relative report path that is a symlink, if any. A relative path
     is walked from the working directory, the checkout, whose links a pull request commits; an
     absolute path is the CI owner's own choice and is taken as given."""
@@ -129,7 +129,7 @@ def report_target(option: str, text: str) -> ReportTarget:
     def refuse(why: str) -> ReportPathError:
         return ReportPathError(f"{option} {text}: {why}")
 
-    linked = _symlinked_directory(path)
+    linked = symlinked_directory(path)
     if linked is not None:
         raise refuse(
             f"{linked} is a symlink; hpconfig writes a report only through real directories "

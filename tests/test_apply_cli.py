@@ -383,8 +383,11 @@ def test_a_create_without_a_description_is_an_input_error(
         MANIFEST.replace("    description: Created by apply.\n", "")
     )
     planned = run(hpconfig_sandbox, "plan", "controls", "--format", "markdown")
-    assert planned.exit_code == 0
-    assert "needs name and description; this one has no description" in planned.stderr
+    assert planned.exit_code == 3  # the manifest's error, once the reports are out
+    assert (
+        "controls/c.yaml:11:5: a control that Hyperproof lacks is created, and a new control needs "
+        "name and description; this one has no description"
+    ) in planned.stderr
     assert "Cannot apply" in planned.stdout
     result = run(hpconfig_sandbox, "apply", "controls", "--auto-approve")
     assert result.exit_code == 3 and writes_sent(hpconfig_sandbox) == []
@@ -416,3 +419,43 @@ def test_a_journal_path_that_is_a_symlink_is_refused_before_any_write(
     lines = events((work / "j.jsonl").read_text())
     assert [e["type"] for e in lines].count("apply_start") == 4
     assert (work / "j.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_control_renamed_away_or_replaced_under_its_identifier_is_stale(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    save_plan(hpconfig_sandbox)
+    change_in_hyperproof(hpconfig_sandbox, "SOC2-A1.3", controlIdentifier="SOC2-A1.3-OLD")
+    hpconfig_sandbox.clear_requests()
+    gone = run(hpconfig_sandbox, "apply", "plan.json")
+    assert gone.exit_code == 5
+    assert "SOC2-A1.3: the control is no longer in Hyperproof" in gone.stderr
+    assert writes_sent(hpconfig_sandbox) == []
+    change_in_hyperproof(hpconfig_sandbox, "SOC2-C1.1", controlIdentifier="SOC2-A1.3")
+    hpconfig_sandbox.clear_requests()
+    replaced = run(hpconfig_sandbox, "apply", "plan.json")
+    assert replaced.exit_code == 5
+    assert "SOC2-A1.3: another control (id " in replaced.stderr
+    assert writes_sent(hpconfig_sandbox) == []
+
+
+def test_apply_paths_with_the_reviewed_digest_goes_ahead_when_nothing_changed(
+    hpconfig_sandbox: Sandbox, work: Path
+) -> None:
+    planned = run(hpconfig_sandbox, "plan", "controls", "--format", "markdown")
+    digest = planned.stderr.split("plan sha256 ")[1][:64]
+    assert f"Plan sha256: `{digest}`" in planned.stdout  # the PR comment quotes it
+    result = run(hpconfig_sandbox, "apply", "controls", "--auto-approve", "--plan-sha256", digest)
+    assert result.exit_code == 0, result.stderr
+    assert "4 applied" in result.stdout
+
+
+def test_a_journal_folder_that_is_a_symlink_of_the_checkout_is_not_followed(
+    hpconfig_sandbox: Sandbox, work: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (work / ".hpconfig").symlink_to(elsewhere, target_is_directory=True)
+    result = run(hpconfig_sandbox, "apply", "controls", "--auto-approve")
+    assert result.exit_code == 3
+    assert ".hpconfig is a symlink" in result.stderr
+    assert writes_sent(hpconfig_sandbox) == [] and not list(elsewhere.iterdir())

@@ -3,9 +3,11 @@ back, the inputs' digest, and the gate's order of refusals."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -16,7 +18,7 @@ from hpconfig.apply.execute import execute
 from hpconfig.apply.gate import refuse_if_unsafe
 from hpconfig.apply.outcome import Outcome, Status, summary_text
 from hpconfig.apply.saved import inputs_digest, read_saved
-from hpconfig.cli.apply_run import stop_on_signals
+from hpconfig.cli.apply_run import Recorder, stop_on_signals
 from hpconfig.errors import InputProblem, UnsafePlanError
 from hpconfig.owners import directory, with_owner_problems
 from hpconfig.plan import Change, ChangeKind, PlanContext
@@ -199,3 +201,47 @@ def test_the_gate_refuses_problems_first_then_archives_then_thresholds() -> None
     assert refuse_if_unsafe(plan, limits, allow_archive=True, force=True).archives == 1
     allowed = SafetyLimits(max_change_percent=100, allow_archive=("A*",))
     refuse_if_unsafe(plan, allowed, allow_archive=False, force=False)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_progress_is_one_bar_and_failures_get_their_own_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    recorder = Recorder(None, False, "r", "0" * 64, threading.Event(), total=2)
+    one, two = _changes(2)
+    recorder.start(one)
+    recorder.outcome(Outcome(one, Status.APPLIED))
+    recorder.start(two)
+    recorder.outcome(Outcome(two, Status.FAILED, message="HTTP 400: \x1b[31mred"))
+    text = terminal.getvalue()
+    assert "\r\x1b[2K[############............] 1/2 C-001" in text
+    assert "hpconfig: [2/2] C-001: failed (update): HTTP 400: \\x1b[31mred\n" in text
+    assert text.count("\n") == 1  # the bar rewrites one line; only the failure has its own
+
+
+def test_confirmation_takes_only_yes_and_needs_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hpconfig.cli import apply as apply_command
+    from hpconfig.errors import UsageError
+
+    with pytest.raises(UsageError, match="no terminal"):
+        apply_command._confirm(auto_approve=False)
+    apply_command._confirm(auto_approve=True)
+    monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    with pytest.raises(UsageError, match="cancelled"):
+        apply_command._confirm(auto_approve=False)
+    monkeypatch.setattr(sys, "stdin", _Terminal("yes\n"))
+    apply_command._confirm(auto_approve=False)
+
+
+def test_the_connection_pool_holds_apply_s_most_parallel_writes() -> None:
+    from hpconfig.cli.apply import MAX_PARALLELISM
+    from hpconfig.remote.client import POOL_SIZE
+
+    assert POOL_SIZE >= MAX_PARALLELISM

@@ -267,7 +267,7 @@ def test_parallel_writes_apply_everything_once(hpconfig_sandbox: Sandbox, work: 
     )
     (work / "controls" / "c.yaml").write_text(many)
     (work / "hpconfig.yaml").write_text("manifests: [controls/]\nsafety: {maxCreates: 40}\n")
-    hpconfig_sandbox.add_fault("drop", path="/v1/controls", method="POST", count=3)
+    hpconfig_sandbox.add_fault("drop", path="/v1/controls", method="POST")
     result = run(hpconfig_sandbox, "apply", "controls", "--auto-approve", "--parallelism", "8")
     assert result.exit_code == 0, result.stderr
     made = [c["controlIdentifier"] for c in hpconfig_sandbox.state()["controls"]]
@@ -284,7 +284,7 @@ def test_sigterm_stops_new_writes_waits_for_the_one_in_flight_and_records_the_re
     import subprocess
     import sys
 
-    hpconfig_sandbox.configure(latency=0.2)  # each write takes a while: one is in flight
+    hpconfig_sandbox.configure(latency=0.5)  # each write takes a while: one is in flight
     env = {**os.environ, **helpers.env_for(hpconfig_sandbox, CANARY)}
     args = ["apply", "controls", "--auto-approve", "--json", "--parallelism", "1"]
     with subprocess.Popen(

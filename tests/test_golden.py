@@ -11,6 +11,7 @@ rewrites the files; review them with ``git diff tests/golden/``.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Callable
@@ -21,7 +22,7 @@ import pytest
 
 from hpconfig.diff import diff
 from hpconfig.manifest.project import load_project
-from hpconfig.plan import Plan
+from hpconfig.plan import Plan, PlanContext
 from hpconfig.project_config import IgnoreRule, ProjectConfig
 from hpconfig.remote.client import HyperproofClient
 from hpconfig.remote.fetch import make_plan
@@ -159,9 +160,12 @@ def every_kind_plan() -> Plan:
     desired = desired_from(EVERY_KIND_MANIFEST, "controls/every-kind.yaml")
     live = read_live(EVERY_KIND_LIVE)
     config = EVERY_KIND_CONFIG
-    return diff(
+    plan = diff(
         desired, live.controls, config.ignore, config.limits, live.not_compared, live.problems
     )
+    # As `plan` saves it for apply: the JSON's `apply` section, the Markdown's sha256.
+    context = PlanContext("1.0.0", "https://api.hyperproof.app", "0" * 64, ("controls",))
+    return dataclasses.replace(plan, context=context)
 
 
 def demo_plan() -> Plan:
@@ -221,3 +225,10 @@ def test_every_golden_file_is_one_the_test_writes() -> None:
     expected = {f"{plan}/{name}" for plan in PLANS for name in RENDERERS}
     found = {path.relative_to(GOLDEN).as_posix() for path in GOLDEN.rglob("*") if path.is_file()}
     assert found == expected
+
+
+def test_the_markdown_quotes_the_sha256_of_the_json_report_golden_file() -> None:
+    import hashlib
+
+    digest = hashlib.sha256((GOLDEN / "every-kind" / "plan.json").read_bytes()).hexdigest()
+    assert f"Plan sha256: `{digest}`" in (GOLDEN / "every-kind" / "plan.md").read_text()

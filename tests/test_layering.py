@@ -40,6 +40,12 @@ CORE = (
     "hpconfig.render.github",
     "hpconfig.render.sarif",
     "hpconfig.render.diagnostics",
+    "hpconfig.safety",
+    "hpconfig.owners",
+    "hpconfig.apply.saved",
+    "hpconfig.apply.gate",
+    "hpconfig.apply.outcome",
+    "hpconfig.apply.stale",
 )
 REMOTE = (
     "hpconfig.remote.settings",
@@ -47,6 +53,7 @@ REMOTE = (
     "hpconfig.remote.client",
     "hpconfig.remote.live",
     "hpconfig.remote.fetch",
+    "hpconfig.remote.writes",
 )
 
 

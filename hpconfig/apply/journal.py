@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from hpconfig.errors import ReportPathError
+from hpconfig.files import symlinked_directory
 
 DEFAULT_FOLDER = Path(".hpconfig") / "journal"
 
@@ -26,6 +27,12 @@ def default_path(now: datetime, run: str) -> Path:
 class Journal:
     def __init__(self, path: Path, make_folders: bool = False) -> None:
         self.path = path
+        linked = symlinked_directory(path)
+        if linked is not None:  # a pull request commits links: the record stays in the checkout
+            raise ReportPathError(
+                f"--journal {path}: {linked} is a symlink; a relative journal path is not "
+                "followed through one (give an absolute path to write elsewhere)"
+            )
         if make_folders:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,13 +15,15 @@ Pure: the caller fetches the organization (``remote.live.read_live``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpconfig.apply.outcome import Outcome, StaleField, Status
 from hpconfig.control import Control, fingerprint
 from hpconfig.durations import format_duration
 from hpconfig.plan import Change
-from hpconfig.remote.live import LiveSet
+
+if TYPE_CHECKING:  # the type only: this module stays pure, loading nothing of remote/
+    from hpconfig.remote.live import LiveSet
 
 
 def shown(name: str, value: Any) -> Any:

@@ -25,12 +25,14 @@ from typing import Any
 import click
 
 from hpconfig.cli.app import cli, note_inputs, plural
+from hpconfig.cli.connection import connection_options, plan_context
 from hpconfig.cli.output import emit, message
-from hpconfig.cli.plan import _selection, connection_options, plan_context
+from hpconfig.cli.plan import _selection
 from hpconfig.errors import ExitCode, InputError, InputProblem, UnsafePlanError, UsageError
 from hpconfig.manifest.project import load_project
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024
+MAX_PARALLELISM = 32  # remote.client.POOL_SIZE keeps a connection for each (a test says so)
 INTERRUPTED = 130  # 128 + SIGINT, as the shell reports it (the CLI's Abort too)
 
 
@@ -102,7 +104,7 @@ def _check_sha(value: str | None) -> str | None:
 )
 @click.option(
     "--parallelism",
-    type=click.IntRange(1, 32),
+    type=click.IntRange(1, MAX_PARALLELISM),
     default=4,
     show_default=True,
     help="Writes in flight at once (one shared rate-limit backoff).",
@@ -233,6 +235,8 @@ def _run(
             any(c.action == ChangeKind.RESTORE for c in plan.changes),
         )
     except BaseException:
+        for change in plan.changes:
+            recorder.outcome(_not_attempted(change, "the stale check could not read Hyperproof"))
         recorder.finish(ExitCode.REMOTE, False)
         raise
     to_write = []

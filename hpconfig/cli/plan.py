@@ -10,33 +10,14 @@ from typing import Any
 
 import click
 
-from hpconfig import hyperproof as hp
 from hpconfig.cli.app import cli, note_inputs, plural
+from hpconfig.cli.connection import connection_options, plan_context
 from hpconfig.cli.output import message
 from hpconfig.cli.reports import write_reports
 from hpconfig.errors import ExitCode, InputError, InputProblem
 from hpconfig.files import report_targets
 from hpconfig.manifest.project import load_project
 from hpconfig.render.formats import PLAN_FORMATS
-
-
-class _Seconds(click.ParamType):  # type: ignore[type-arg]  # generic since click 8.3 only
-    """Seconds above 0 and at most ``maximum``: ``inf``, ``nan`` and huge values are usage
-    errors (click's FloatRange lets NaN through)."""
-
-    name = "seconds"
-
-    def __init__(self, maximum: float) -> None:
-        self.maximum = maximum
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> float:
-        from hpconfig.errors import SettingsError
-        from hpconfig.remote.settings import parse_seconds
-
-        try:
-            return parse_seconds(value, "the value", self.maximum)
-        except SettingsError as error:
-            self.fail(str(error).removeprefix("the value "), param, ctx)
 
 
 def _refuse_invalid(problems: list[Any], output_format: str) -> None:
@@ -128,54 +109,6 @@ _controls_option = click.option(
 )
 
 
-def connection_options(function: Any) -> Any:
-    """Where and how to connect: the options of every command that talks to Hyperproof."""
-    options = [
-        click.option("--region", type=click.Choice(list(hp.REGIONS)), help="Hyperproof region."),
-        click.option("--api-url", help="API host root; overrides the region's."),
-        click.option("--token-url", help="OAuth token URL; overrides the region's."),
-        click.option(
-            "--client-id", help="The API client's id (the secret only from the environment)."
-        ),
-        click.option(
-            "--connect-timeout", type=_Seconds(300), help="Seconds to connect (default 10)."
-        ),
-        click.option(
-            "--read-timeout", type=_Seconds(3600), help="Longest silence of a server, seconds (60)."
-        ),
-        click.option(
-            "--timeout",
-            "run_timeout",
-            type=_Seconds(86400),
-            help="Seconds the whole run may take talking to Hyperproof, retries included (600; "
-            "HPCONFIG_TIMEOUT).",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
-
-
-def plan_context(
-    project: Any, settings: Any, only: Callable[[str], bool] | None, paths: Any, controls: Any
-) -> Any:
-    """What a saved plan must match to be applied (``plan.PlanContext``)."""
-    from hpconfig import __version__
-    from hpconfig.apply.saved import inputs_digest
-    from hpconfig.plan import PlanContext
-
-    desired = {k: c for k, c in project.desired.items() if only is None or only(k)}
-    config = project.config
-    globs = tuple(g.strip() for value in controls for g in value.split(",") if g.strip())
-    return PlanContext(
-        hpconfig_version=__version__,
-        api_url=settings.api_url,
-        manifests_digest=inputs_digest(desired, config.ignore, config.limits, globs),
-        paths=tuple(str(path) for path in paths),
-        controls=globs,
-    )
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @_plan_options
@@ -240,8 +173,21 @@ def _say_digest(result: Any, out: str | None) -> None:
 
 
 def _warn_problems(result: Any) -> None:
-    """Changes apply cannot make are in every report; stderr says so too. The exit code stays
-    the plan's: the organization's data (its users) is not an input error of the plan."""
+    """Changes apply cannot make are in every report; stderr says so too. A create without name
+    or description is the manifest's error: exit 3 once the reports are out, so the pull
+    request's check fails. An owner that cannot own is the organization's data, not an input of
+    the plan: a warning only (apply refuses it)."""
+    from hpconfig.errors import Location, Problem
+    from hpconfig.owners import OWNER
+
+    incomplete = [
+        Problem(c.source or Location(""), "", p)
+        for c in result.problems
+        for p in c.problems
+        if not p.startswith(OWNER)
+    ]
+    if incomplete:
+        raise InputError(incomplete)
     if result.problems:
         lines = [f"  {c.identifier}: {p}" for c in result.problems for p in c.problems]
         more = len(lines) - 20

@@ -45,6 +45,9 @@ from hpconfig.urls import origin
 log = logging.getLogger("hpconfig.client")
 
 MAX_REDIRECTS = 3
+# Connections kept per host: as many as apply's most parallel writes, so that none is opened
+# and thrown away per request (requests keeps 10).
+POOL_SIZE = 32
 
 
 class _Header(requests.auth.AuthBase):
@@ -86,7 +89,7 @@ class HyperproofClient:
         self.session.headers["User-Agent"] = f"hpconfig/{__version__}"
         self.session.headers["Accept"] = "application/json"
         for scheme in ("http://", "https://"):
-            self.session.mount(scheme, WatchedAdapter())
+            self.session.mount(scheme, WatchedAdapter(pool_maxsize=POOL_SIZE))
         self.deadline = Deadline(settings.run_timeout, clock)
         self.retrier = Retrier(settings.retry, self.deadline, sleep=sleep)
         self.api_origin = origin(settings.api_url)
