@@ -125,7 +125,7 @@ def test_a_patch_that_landed_is_reconciled_never_sent_twice(
     hpconfig_sandbox: Sandbox, planned: dict[str, Any], kind: str, options: dict[str, Any]
 ) -> None:
     hpconfig_sandbox.add_fault(kind, path="/v1/controls/*", method="PATCH", **options)
-    result, journal = apply(hpconfig_sandbox, planned, "--read-timeout", "0.5")
+    result, journal = apply(hpconfig_sandbox, planned, "--read-timeout", "1")
     assert result.exit_code == 0, result.output
     assert outcomes(journal) == {planned["identifier"]: "reconciled", NEW: "applied"}
     assert writes(hpconfig_sandbox, kind == "commit-stall") == {"PATCH": 1, "POST": 1}
@@ -151,7 +151,7 @@ def test_a_create_that_landed_is_adopted_never_created_twice(
     hpconfig_sandbox: Sandbox, planned: dict[str, Any], kind: str, options: dict[str, Any]
 ) -> None:
     hpconfig_sandbox.add_fault(kind, path="/v1/controls", method="POST", **options)
-    result, journal = apply(hpconfig_sandbox, planned, "--read-timeout", "0.5")
+    result, journal = apply(hpconfig_sandbox, planned, "--read-timeout", "1")
     assert result.exit_code == 0, result.output
     assert outcomes(journal) == {planned["identifier"]: "applied", NEW: "reconciled"}
     assert writes(hpconfig_sandbox, kind == "commit-stall") == {
