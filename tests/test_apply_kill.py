@@ -58,7 +58,7 @@ class SandboxProcess:
                 "--state",
                 str(self.state),
                 "--latency-ms",
-                "3",  # so that a kill lands mid-run, with writes in flight
+                "5",  # so that a kill lands mid-run, with writes in flight
             ),  # fmt: skip
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
