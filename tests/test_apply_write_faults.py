@@ -98,13 +98,14 @@ def check_the_truth(sandbox: Sandbox, planned: dict[str, Any], journal: list[Any
         # reconciled: apply read the control back and found it at the target (asserted above)
 
 
-def writes(sandbox: Sandbox, stalled: bool = False) -> Counter[str]:
-    """The writes the sandbox received. A request is logged once answered, and a ``stalled``
-    one after its stall, when apply has long moved on: wait for that entry first."""
+def writes(sandbox: Sandbox, held: str | None = None) -> Counter[str]:
+    """The writes the sandbox received. A request is logged once answered, and one ``held`` by
+    a commit-stall or commit-late fault after its hold, when apply has long moved on: wait for
+    that entry first."""
     for _ in range(400):
-        if not stalled or any(e["fault"] == "commit-stall" for e in sandbox.requests()):
+        if held is None or any(e["fault"] == held for e in sandbox.requests()):
             break
-        time.sleep(0.025)  # the stall ends on the sandbox's clock; nothing to send meanwhile
+        time.sleep(0.025)  # the hold ends on the sandbox's clock; nothing to send meanwhile
     return Counter(
         e["method"]
         for e in sandbox.requests()
@@ -128,7 +129,10 @@ def test_a_patch_that_landed_is_reconciled_never_sent_twice(
     result, journal = apply(hpconfig_sandbox, planned, "--read-timeout", "1")
     assert result.exit_code == 0, result.output
     assert outcomes(journal) == {planned["identifier"]: "reconciled", NEW: "applied"}
-    assert writes(hpconfig_sandbox, kind == "commit-stall") == {"PATCH": 1, "POST": 1}
+    assert writes(hpconfig_sandbox, kind if kind == "commit-stall" else None) == {
+        "PATCH": 1,
+        "POST": 1,
+    }
     reads_back = [
         e
         for e in hpconfig_sandbox.requests()
@@ -154,7 +158,7 @@ def test_a_create_that_landed_is_adopted_never_created_twice(
     result, journal = apply(hpconfig_sandbox, planned, "--read-timeout", "1")
     assert result.exit_code == 0, result.output
     assert outcomes(journal) == {planned["identifier"]: "applied", NEW: "reconciled"}
-    assert writes(hpconfig_sandbox, kind == "commit-stall") == {
+    assert writes(hpconfig_sandbox, kind if kind == "commit-stall" else None) == {
         "PATCH": 1,
         "POST": 1,
     }  # the POST was sent once
@@ -189,3 +193,27 @@ def test_every_ambiguous_attempt_failing_is_reported_not_guessed(
     assert not [e for e in journal if e["type"] == "apply_complete" and e["action"] == "update"]
     live = next(c for c in hpconfig_sandbox.state()["controls"] if c["id"] == planned["id"])
     assert live["name"] != RENAMED
+
+
+def test_a_write_that_lands_after_apply_gave_up_on_it_ends_right_and_once(
+    hpconfig_sandbox: Sandbox, planned: dict[str, Any]
+) -> None:
+    # Both writes are held 3 s, then land: apply's read-back finds neither yet, so it sends
+    # each once more. The late PATCH writes the same values again; the late POST meets the
+    # control the second POST made, and the API's 409 keeps it from being made twice.
+    hpconfig_sandbox.add_fault("commit-late", path="/v1/controls/*", method="PATCH", delay=3)
+    hpconfig_sandbox.add_fault("commit-late", path="/v1/controls", method="POST", delay=3)
+    result, journal = apply(hpconfig_sandbox, planned, "--read-timeout", "1")
+    assert result.exit_code == 0, result.output
+    assert outcomes(journal) == {planned["identifier"]: "applied", NEW: "applied"}
+    for _ in range(400):
+        late = [e for e in hpconfig_sandbox.requests() if e["fault"] == "commit-late"]
+        if len(late) == 2:
+            break
+        time.sleep(0.025)  # the holds end on the sandbox's clock
+    assert sorted((e["method"], e["handled_status"]) for e in late) == [
+        ("PATCH", 200),
+        ("POST", 409),
+    ]
+    assert writes(hpconfig_sandbox) == {"PATCH": 2, "POST": 2}
+    check_the_truth(hpconfig_sandbox, planned, journal)

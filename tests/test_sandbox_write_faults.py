@@ -8,6 +8,7 @@ the request log must say both what was sent and how the request was really handl
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,30 @@ def test_commit_stall_answers_the_real_answer_to_a_patient_client(
     assert (entry["fault"], entry["status"], entry["handled_status"]) == ("commit-stall", 201, 201)
 
 
+def test_commit_late_lands_the_write_after_the_client_gave_up(hpconfig_sandbox: Sandbox) -> None:
+    bearer = token(hpconfig_sandbox)
+    control = first_control(hpconfig_sandbox)
+    hpconfig_sandbox.add_fault("commit-late", method="PATCH", delay=1)
+    with pytest.raises(requests.ReadTimeout):
+        call(
+            hpconfig_sandbox,
+            bearer,
+            "PATCH",
+            f"/v1/controls/{control['id']}",
+            json={"notes": "late"},
+            timeout=(5, 0.2),
+        )
+    # not yet: a client reading it back now sees the old value...
+    assert stored(hpconfig_sandbox, control["id"])["notes"] == control["notes"]
+    for _ in range(400):  # ...and the write lands once the hold is over (then it is logged)
+        if any(e["method"] == "PATCH" for e in hpconfig_sandbox.requests()):
+            break
+        time.sleep(0.01)  # the hold ends on the sandbox's clock
+    entry = last_entry(hpconfig_sandbox, "PATCH")
+    assert (entry["fault"], entry["handled_status"]) == ("commit-late", 200)
+    assert stored(hpconfig_sandbox, control["id"])["notes"] == "late"
+
+
 def test_a_stopping_sandbox_does_not_wait_out_a_stall(example_seed: dict[str, Any]) -> None:
     sandbox = Sandbox(example_seed).start()
     bearer = token(sandbox)
@@ -233,6 +258,7 @@ def test_a_write_behind_a_commit_fault_is_in_the_state_journal_before_any_answer
         ({"kind": "commit-error", "status": 404}, "commit-error answers a 5xx status"),
         ({"kind": "commit-error", "status": 200}, "commit-error answers a 5xx status"),
         ({"kind": "commit-stall", "delay": 61}, "delay must be between 0 and 60 seconds"),
+        ({"kind": "commit-late", "delay": -1}, "'delay' must be between 0"),
         ({"kind": "commit-stall", "delay": "long"}, "'delay' must be a finite number"),
         ({"kind": "commit-drop", "count": -1}, "'count' must be between 0"),
         ({"kind": "commit-later"}, "unknown fault kind 'commit-later'"),

@@ -50,10 +50,13 @@ PRESETS: dict[str, tuple[int, str]] = {
         hp.CREATE_DUPLICATE_STATUS,
         "A control with this identifier already exists",
     ),
+    "commit-late": (0, "held delay seconds, then handled (the write lands late), then answered"),
 }
 # Handled as if there were no fault, then answered otherwise: the write is in the organization
 # (and the --state journal) whatever the client hears.
-AFTER_COMMIT = frozenset({"commit-drop", "commit-error", "commit-stall", "commit-conflict"})
+AFTER_COMMIT = frozenset(
+    {"commit-drop", "commit-error", "commit-stall", "commit-conflict", "commit-late"}
+)
 DEFAULT_SIZES = {"huge": 512 * 1024 * 1024, "gzip-bomb": 1024 * 1024 * 1024}
 DEFAULT_TRICKLE_DELAY = 0.5
 DEFAULT_STALL = 10.0  # seconds: past a test's read timeout, well within the sandbox's own limits
@@ -72,7 +75,7 @@ class Fault:
     status: int | None = None  # overrides the preset's status
     message: str | None = None  # overrides the preset's message
     size: int | None = None  # huge, gzip-bomb: bytes of the (inflated) body
-    delay: float | None = None  # trickle: seconds before each byte; commit-stall: before answering
+    delay: float | None = None  # trickle: before each byte; commit-stall, commit-late: the wait
     location: str | None = None  # redirect: where to; default the same path on localhost
     identifier: str | None = None  # malformed-control, duplicate-identifier: which control
     control: Any = None  # malformed-control: a whole control (any JSON) to add as given
@@ -94,6 +97,14 @@ class Fault:
     def after_commit(self) -> bool:
         """The request is handled first (a write lands), then answered as the fault says."""
         return self.kind in AFTER_COMMIT
+
+    @property
+    def wait_before(self) -> float:
+        """Seconds the request is held before it is handled (commit-late: a write that lands
+        after its client gave up)."""
+        if self.kind != "commit-late":
+            return 0.0
+        return DEFAULT_STALL if self.delay is None else float(self.delay)
 
     @property
     def http_status(self) -> int:
@@ -261,6 +272,9 @@ def after_commit(
     headers): nothing, a 5xx, the real answer late, or the 409 of a duplicate create."""
     if fault.kind == "commit-drop":
         return Reply(0, drop=True)
+    if fault.kind == "commit-late":  # the real answer, to a client that has likely gone
+        status, body, headers = handled
+        return _whole(status, body, headers=dict(headers))
     if fault.kind == "commit-stall":
         status, body, headers = handled
         wait = DEFAULT_STALL if fault.delay is None else float(fault.delay)

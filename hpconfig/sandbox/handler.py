@@ -179,6 +179,9 @@ class Handler(BaseHTTPRequestHandler):
             if not fault.after_commit:  # answered instead of the request: nothing is written
                 send_fault(self, fault, path, query)
                 return
+            if fault.wait_before and self.server.closing.wait(fault.wait_before):
+                self.close_connection = True  # the sandbox is stopping: nothing lands
+                return
         handled = self.answer(method, path, query, raw, entry)
         if fault is None:
             self.send(*handled)
