@@ -1,11 +1,14 @@
 """The plan: what differs between git and Hyperproof, as plain, ordered, JSON-able data.
 
-Owns ``ChangeKind`` (the kinds of change, in their one order), ``FieldChange``, ``Change`` and
-``Plan``, the plan's order (a ``Plan`` sorts itself: creates, then updates, each by identifier),
-its counts and ``to_dict`` (the JSON report, ``schemas/plan.schema.json``). A change carries what
-reports show and what apply needs: the target values in API form and, for a live control, its
-id, ``updatedOn`` and the fingerprint of its managed fields, which a stale check compares. Pure:
-it must not read files, talk HTTP or print; the renderers word a plan (``render/``).
+Owns ``ChangeKind`` (create, update, restore, archive: the kinds of change, in their one order),
+``FieldChange``, ``Change``, ``PlanContext`` (what a saved plan must match to be applied) and
+``Plan``, the plan's order (a ``Plan`` sorts itself: by kind, then by identifier), its counts
+and ``to_dict`` (the JSON report, ``schemas/plan.schema.json``). A change carries what reports
+show and what apply needs: the target in API form and as normalised values, for a live control
+its id, ``updatedOn``, the live values of its managed fields and their fingerprint, which a stale
+check compares, and the problems that keep apply from making it. The safety figures are
+``safety``'s. Pure: it must not read files, talk HTTP or print; the renderers word a plan
+(``render/``).
 """
 
 from __future__ import annotations

@@ -189,8 +189,20 @@ def _edit_plan(path: Path, edit: Any) -> None:
         (lambda d: d.update(format_version="9"), 3, "not a plan hpconfig apply can use"),
         (lambda d: d["changes"][1]["live"]["values"].update(name="x"), 3, "fingerprint"),
         (lambda d: d["changes"][1].update(action="delete"), 3, "not a plan"),
+        (lambda d: d["changes"][1]["target"].update(owner="mallory@x.com"), 5, "edited"),
+        (lambda d: d["changes"][1]["target"].update(notes="x"), 3, "do not match"),
     ],
-    ids=["api", "version", "digest", "no-apply", "format", "fingerprint", "kind"],
+    ids=[
+        "api",
+        "version",
+        "digest",
+        "no-apply",
+        "format",
+        "fingerprint",
+        "kind",
+        "target-edited",
+        "target-grown",
+    ],
 )
 def test_a_foreign_or_malformed_saved_plan_is_refused(
     hpconfig_sandbox: Sandbox, work: Path, edit: Any, code: int, said: str
@@ -459,3 +471,31 @@ def test_a_journal_folder_that_is_a_symlink_of_the_checkout_is_not_followed(
     assert result.exit_code == 3
     assert ".hpconfig is a symlink" in result.stderr
     assert writes_sent(hpconfig_sandbox) == [] and not list(elsewhere.iterdir())
+
+
+def test_a_journal_that_cannot_be_written_any_more_stops_new_writes(
+    hpconfig_sandbox: Sandbox, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from hpconfig.apply import journal
+
+    calls = {"n": 0}
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:  # the disk fills up after the third line
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(journal.os, "fsync", fsync)
+    result = run(hpconfig_sandbox, "apply", "controls", "--auto-approve", "--parallelism", "1")
+    assert result.exit_code == 74
+    assert "the journal could not be written" in result.stderr
+    assert "No space left on device" in result.stderr
+    assert "2 applied, 0 already applied, 0 reconciled, 0 failed, 0 stale, 2 not attempted" in (
+        result.stdout
+    )
+    assert len(writes_sent(hpconfig_sandbox)) == 2

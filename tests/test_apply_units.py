@@ -245,3 +245,30 @@ def test_the_connection_pool_holds_apply_s_most_parallel_writes() -> None:
     from hpconfig.remote.client import POOL_SIZE
 
     assert POOL_SIZE >= MAX_PARALLELISM
+
+
+def test_a_write_whose_start_could_not_be_recorded_is_not_sent() -> None:
+    stop = threading.Event()
+    sent: list[str] = []
+
+    def write(change: Change) -> Outcome:
+        sent.append(change.identifier)
+        return Outcome(change, Status.APPLIED)
+
+    def start(change: Change) -> None:
+        if change.identifier == "C-001":
+            stop.set()  # as the recorder does when the journal cannot take the line
+
+    outcomes = execute(_changes(3), write, 1, False, stop, start, lambda o: None)
+    assert sent == ["C-000"]
+    assert [o.status for o in outcomes] == [Status.APPLIED] + [Status.NOT_ATTEMPTED] * 2
+
+
+def test_the_event_schema_is_published_by_the_schema_command() -> None:
+    from click.testing import CliRunner
+
+    from hpconfig.cli import cli
+
+    result = CliRunner().invoke(cli, ["schema", "apply-event"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["title"] == "hpconfig apply event"

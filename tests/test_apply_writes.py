@@ -303,15 +303,20 @@ def test_sigterm_stops_new_writes_waits_for_the_one_in_flight_and_records_the_re
     assert process.returncode == 130, err
     assert "SIGTERM: starting no new writes" in err
     lines = journal(work)
-    assert [(e["type"], e.get("outcome")) for e in lines] == [
-        ("apply_start", None),
-        ("apply_complete", "applied"),
+    # The signal lands while the first write is in flight (it finishes and is recorded), or,
+    # on a loaded machine, in the instant between its apply_start line and its request (then
+    # it is not sent): either way the journal and Hyperproof agree.
+    first_outcome = (lines[1]["type"], lines[1]["outcome"])
+    assert first_outcome in (("apply_complete", "applied"), ("apply_skipped", "not_attempted"))
+    assert [(e["type"], e.get("outcome")) for e in lines[2:]] == [
         ("apply_skipped", "not_attempted"),
         ("apply_skipped", "not_attempted"),
         ("apply_skipped", "not_attempted"),
         ("summary", None),
     ]
+    assert lines[0]["type"] == "apply_start"
     assert lines[-1]["interrupted"] is True and lines[-1]["exit_code"] == 130
     assert [json.loads(line) for line in rest.splitlines()] == lines[1:]
     written = [e for e in hpconfig_sandbox.requests() if e["method"] in ("PATCH", "POST")]
-    assert len([e for e in written if e["path"].startswith("/v1/")]) == 1
+    landed = len([e for e in written if e["path"].startswith("/v1/")])
+    assert landed == (1 if first_outcome[0] == "apply_complete" else 0)

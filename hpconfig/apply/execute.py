@@ -57,6 +57,9 @@ def execute(
             ):
                 change = pending.popleft()
                 on_start(change)
+                if stop.is_set():  # on_start could not record it (the journal): not sent
+                    pending.appendleft(change)
+                    break
                 in_flight[pool.submit(write, change)] = change
             if not in_flight:
                 break

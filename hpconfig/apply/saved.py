@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hpconfig.control import Control, fingerprint
+from hpconfig.control import FIELDS_BY_NAME, Control, api_values, fingerprint
 from hpconfig.errors import InputProblem, Location, UnsafePlanError
 from hpconfig.plan import (
     FORMAT_VERSION,
@@ -80,8 +80,8 @@ def _change(document: dict[str, Any]) -> Change:
 
 def _check_change(file: str, change: Change) -> None:
     where = f"the change of {change.identifier!r}"
-    if not change.target or not change.wanted:
-        raise _malformed(file, f"{where} has no target")
+    if set(change.wanted) - set(FIELDS_BY_NAME) or len(change.target) != len(change.wanted):
+        raise _malformed(file, f"{where} has a target its values do not match")
     if change.action.existing:
         if not change.live_id or not change.fingerprint:
             raise _malformed(file, f"{where} names no live control or fingerprint")
@@ -150,3 +150,19 @@ def check_compatible(file: str, plan: Plan, version: str, api_url: str, digest: 
             f"{file} was made from other manifests or another hpconfig.yaml than those here "
             f"now (the inputs' digest differs): apply only what was reviewed; {REPLAN}"
         )
+
+
+def check_targets(file: str, plan: Plan, desired: Mapping[str, Control]) -> None:
+    """Each change writes what the manifests here say, and nothing else: a plan file edited
+    after it was made (its targets) is refused even without ``--plan-sha256``."""
+    for change in plan.changes:
+        want = desired.get(change.identifier)
+        follows = want is not None and all(
+            name in want.values and want.values[name] == value
+            for name, value in change.wanted.items()
+        )
+        if not follows or api_values(change.wanted) != change.target:
+            raise UnsafePlanError(
+                f"{file}: the change of {change.identifier!r} does not follow from the manifests "
+                f"here (was the file edited?); nothing was written; {REPLAN}"
+            )

@@ -133,7 +133,7 @@ def apply(obj: dict[str, Any], /, targets: tuple[Path, ...], **options: Any) -> 
     """Make Hyperproof match a reviewed plan (PLAN.json) or the manifests (PATHS)."""
     from hpconfig import __version__
     from hpconfig.apply.gate import select
-    from hpconfig.apply.saved import check_compatible
+    from hpconfig.apply.saved import check_compatible, check_targets
     from hpconfig.remote import settings as settings_module
     from hpconfig.remote.client import HyperproofClient
     from hpconfig.remote.fetch import make_plan
@@ -160,6 +160,7 @@ def apply(obj: dict[str, Any], /, targets: tuple[Path, ...], **options: Any) -> 
             check_compatible(
                 str(targets[0]), plan, __version__, settings.api_url, here.manifests_digest
             )
+            check_targets(str(targets[0]), plan, project.desired)
         else:
             only = _selection(options["controls"], project.desired)
             message(
