@@ -4,8 +4,8 @@ Owns the plumbing between the socket and the routes: the per-request deadline (`
 body, the split between the admin path (``admin``, after its guard), the token endpoint
 (``oauth``) and the API (``api``), faults on the wire (``send_fault``, the one place a fault
 becomes bytes: instead of handling the request, or, for the ``commit-*`` kinds, after it was
-handled and its write landed) and the request log entry of each request. Every answer is JSON with the API's
-error shape unless a fault says otherwise; a sandbox bug still answers 500.
+handled and its write landed) and the request log entry of each request. Every answer is JSON
+with the API's error shape unless a fault says otherwise; a sandbox bug still answers 500.
 """
 
 from __future__ import annotations
