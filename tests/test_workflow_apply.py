@@ -41,6 +41,7 @@ import json, os, pathlib, shutil, sys
 root = pathlib.Path(os.environ["FAKE_GH"])
 args = sys.argv[1:]
 assert os.environ.get("GH_TOKEN"), "gh needs the job's token"
+assert os.environ.get("GH_HOST") == os.environ["EXPECTED_HOST"], os.environ.get("GH_HOST")
 with open(root / "calls.log", "a") as log:
     log.write(json.dumps(args) + "\\n")
 if args[0] == "api":
@@ -192,6 +193,7 @@ def _find(
         "PR_WORKFLOW": "pull-request.yml",
         "SLUG": SLUG,
         "FAKE_GH": str(fake),
+        "EXPECTED_HOST": "github.com",
         "GITHUB_OUTPUT": str(tmp_path / "output"),
         "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
@@ -455,3 +457,15 @@ def test_a_refused_plan_writes_nothing_and_the_re_plan_refuses_the_drift(
     assert "::error title=hpconfig::Hyperproof differs from the manifests" in replanned.stdout
     writes = [e for e in hpconfig_sandbox.requests() if e["method"] in ("PATCH", "POST", "PUT")]
     assert [e["path"] for e in writes] == ["/oauth/token"] * len(writes)
+
+
+def test_on_github_enterprise_server_gh_talks_to_that_server(
+    tmp_path: Path, github: dict[str, Any]
+) -> None:
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes())
+    completed, outputs, summary = _find(
+        tmp_path, github, SERVER="https://github.example.com", EXPECTED_HOST="github.example.com"
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert outputs["found"] == "true"
+    assert f"https://github.example.com/{REPO}/actions/runs/{RUN_ID}" in summary
