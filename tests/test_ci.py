@@ -3,6 +3,7 @@ workflow's own scripts run against the sandbox."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -266,7 +267,13 @@ def test_the_reusable_workflow_scripts_against_the_sandbox(
     assert validate.returncode == 0, validate.stdout + validate.stderr
     planned = _run_step(steps["plan"], env, workspace)
     assert planned.returncode == 0, planned.stdout + planned.stderr  # drift is not a failure
-    assert (workspace / "output").read_text() == "exitcode=2\n"
+    digest = hashlib.sha256((workspace / "plan.json").read_bytes()).hexdigest()
+    assert (workspace / "output").read_text() == f"exitcode=2\nsha256={digest}\n"
+    assert (workspace / "plan.sha256").read_text() == digest + "\n"  # in the artifact
+    # the digest a reviewer quotes, in the comment and the summary, is the file's
+    quoted = f"Plan sha256: `{digest}`"
+    assert quoted in (workspace / "plan.md").read_text()
+    assert quoted in (workspace / "summary").read_text()
     assert "::warning file=examples/controls/access.yaml,line=8" in planned.stdout
     assert json.loads((workspace / "plan.json").read_text())["summary"]["create"] == 1
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(
@@ -287,7 +294,8 @@ def test_the_reusable_workflow_with_check_keeps_reports_and_gates_on_alarms(
     env = {**_step_env(hpconfig_sandbox, workspace), "CHECK": "true"}
     planned = _run_step(steps["plan"], env, workspace)
     assert planned.returncode == 0, planned.stdout + planned.stderr  # the reports come first
-    assert (workspace / "output").read_text() == "exitcode=6\n"
+    digest = hashlib.sha256((workspace / "plan.json").read_bytes()).hexdigest()
+    assert (workspace / "output").read_text() == f"exitcode=6\nsha256={digest}\n"
     assert "title=Check owner-active" in planned.stdout
     assert json.loads((workspace / "plan.json").read_text())["check"]["summary"]["failing"] > 0
     assert "### hpconfig check" in (workspace / "plan.md").read_text()

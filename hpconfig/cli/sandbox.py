@@ -149,7 +149,8 @@ def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
     help="A fault from the start, e.g. rate-limit,path=/v1/controls,count=2. Kinds: "
     "rate-limit, quota, unauthorized, server-error, bad-gateway, unavailable, "
     "gateway-timeout, drop, malformed, html, trickle, huge, gzip-bomb, redirect, "
-    "malformed-control, duplicate-identifier. Repeatable.",
+    "malformed-control, duplicate-identifier, and, after the write lands, commit-drop, "
+    "commit-error, commit-stall, commit-conflict, commit-late. Repeatable.",
 )
 def sandbox(
     seed: Path | None,

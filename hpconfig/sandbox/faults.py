@@ -4,8 +4,10 @@ Owns the fault book (each fault matches a method and a path pattern, and fires f
 matching requests or for a fraction of them) and what each kind answers, as a ``Reply``: a
 status, headers and the body in pieces, with a pause before each piece (``trickle``), no
 length (chunked: ``huge``), compressed (``gzip-bomb``), a redirect to another origin, or the
-real list of controls made hostile (``malformed-control``, ``duplicate-identifier``). It must
-not touch a socket; ``server`` writes a ``Reply`` in one place.
+real list of controls made hostile (``malformed-control``, ``duplicate-identifier``). The
+``commit-*`` kinds (``AFTER_COMMIT``) let the request be handled first, so that a write lands, and
+then spoil its answer (``after_commit``): the ambiguous outcomes a client of a real API must
+reconcile. It must not touch a socket; ``handler`` writes a ``Reply`` in one place.
 """
 
 from __future__ import annotations
@@ -41,9 +43,24 @@ PRESETS: dict[str, tuple[int, str]] = {
     "redirect": (307, "a redirect to another origin (location)"),
     "malformed-control": (200, "the list with a control of wrong types (or control, as given)"),
     "duplicate-identifier": (200, "the list with a second control of one identifier"),
+    "commit-drop": (0, "handled (a write lands), then the connection is closed unanswered"),
+    "commit-error": (500, "Internal server error"),
+    "commit-stall": (0, "handled (a write lands), then answered delay seconds later"),
+    "commit-conflict": (
+        hp.CREATE_DUPLICATE_STATUS,
+        "A control with this identifier already exists",
+    ),
+    "commit-late": (0, "held delay seconds, then handled (the write lands late), then answered"),
 }
+# Handled as if there were no fault, then answered otherwise: the write is in the organization
+# (and the --state journal) whatever the client hears.
+AFTER_COMMIT = frozenset(
+    {"commit-drop", "commit-error", "commit-stall", "commit-conflict", "commit-late"}
+)
 DEFAULT_SIZES = {"huge": 512 * 1024 * 1024, "gzip-bomb": 1024 * 1024 * 1024}
 DEFAULT_TRICKLE_DELAY = 0.5
+DEFAULT_STALL = 10.0  # seconds: past a test's read timeout, well within the sandbox's own limits
+MAX_DELAY = 60.0
 PIECE = 64 * 1024
 
 
@@ -58,7 +75,7 @@ class Fault:
     status: int | None = None  # overrides the preset's status
     message: str | None = None  # overrides the preset's message
     size: int | None = None  # huge, gzip-bomb: bytes of the (inflated) body
-    delay: float | None = None  # trickle: seconds before each byte
+    delay: float | None = None  # trickle: before each byte; commit-stall, commit-late: the wait
     location: str | None = None  # redirect: where to; default the same path on localhost
     identifier: str | None = None  # malformed-control, duplicate-identifier: which control
     control: Any = None  # malformed-control: a whole control (any JSON) to add as given
@@ -70,8 +87,24 @@ class Fault:
             raise ValueError("fraction must be between 0 and 1")
         if self.size is not None and (not isinstance(self.size, int) or self.size < 1):
             raise ValueError("size must be a positive whole number of bytes")
-        if self.delay is not None and not 0 <= float(self.delay) <= 60:
-            raise ValueError("delay must be between 0 and 60 seconds")
+        if self.delay is not None and not 0 <= float(self.delay) <= MAX_DELAY:
+            raise ValueError(f"delay must be between 0 and {MAX_DELAY:g} seconds")
+        if self.kind == "commit-error" and self.status is not None and self.status // 100 != 5:
+            # a 4xx after a write landed would be a lie; a 5xx is the ambiguity under test
+            raise ValueError("commit-error answers a 5xx status (500 to 599)")
+
+    @property
+    def after_commit(self) -> bool:
+        """The request is handled first (a write lands), then answered as the fault says."""
+        return self.kind in AFTER_COMMIT
+
+    @property
+    def wait_before(self) -> float:
+        """Seconds the request is held before it is handled (commit-late: a write that lands
+        after its client gave up)."""
+        if self.kind != "commit-late":
+            return 0.0
+        return DEFAULT_STALL if self.delay is None else float(self.delay)
 
     @property
     def http_status(self) -> int:
@@ -82,6 +115,9 @@ class Fault:
         return self.message if self.message is not None else PRESETS[self.kind][1]
 
     def matches(self, method: str, path: str) -> bool:
+        if self.after_commit and not path.startswith("/v1/"):
+            # A token is not a write: `commit-conflict,method=POST` means the create, not sign-in.
+            return False
         return fnmatch.fnmatchcase(method, self.method) and fnmatch.fnmatchcase(path, self.path)
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,6 +174,7 @@ class Reply:
     content_type: str = "application/json"
     delay: float = 0.0  # before each piece of the body
     drop: bool = False
+    wait: float = 0.0  # before anything is sent (a slow server)
 
 
 def _whole(status: int, body: bytes, **options: Any) -> Reply:
@@ -226,3 +263,36 @@ def reply(fault: Fault, path: str, live_list: Callable[[], bytes], port: int) ->
         return _whole(status, body, headers=headers)
     error = json.dumps({"statusCode": status, "message": fault.text}).encode()
     return _whole(status, error, headers=headers)
+
+
+def after_commit(
+    fault: Fault, handled: tuple[int, bytes, dict[str, str]], request_body: bytes
+) -> Reply:
+    """The answer a ``commit-*`` fault gives once the request was ``handled`` as (status, body,
+    headers): nothing, a 5xx, the real answer late, or the 409 of a duplicate create."""
+    if fault.kind == "commit-drop":
+        return Reply(0, drop=True)
+    if fault.kind == "commit-late":  # the real answer, to a client that has likely gone
+        status, body, headers = handled
+        return _whole(status, body, headers=dict(headers))
+    if fault.kind == "commit-stall":
+        status, body, headers = handled
+        wait = DEFAULT_STALL if fault.delay is None else float(fault.delay)
+        return _whole(status, body, headers=dict(headers), wait=wait)
+    headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+    message = fault.text
+    if fault.kind == "commit-conflict" and fault.message is None:
+        identifier = _identifier(request_body)
+        if identifier is not None:  # the message the API gives a real duplicate
+            message = f"A control with identifier '{identifier}' already exists"
+    error = json.dumps({"statusCode": fault.http_status, "message": message}).encode()
+    return _whole(fault.http_status, error, headers=headers)
+
+
+def _identifier(request_body: bytes) -> str | None:
+    try:
+        body = json.loads(request_body) if request_body else None
+    except (ValueError, RecursionError):
+        return None
+    value = body.get("controlIdentifier") if isinstance(body, dict) else None
+    return value if isinstance(value, str) else None

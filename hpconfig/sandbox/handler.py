@@ -3,8 +3,9 @@
 Owns the plumbing between the socket and the routes: the per-request deadline (``wire``), the
 body, the split between the admin path (``admin``, after its guard), the token endpoint
 (``oauth``) and the API (``api``), faults on the wire (``send_fault``, the one place a fault
-becomes bytes) and the request log entry of each request. Every answer is JSON with the API's
-error shape unless a fault says otherwise; a sandbox bug still answers 500.
+becomes bytes: instead of handling the request, or, for the ``commit-*`` kinds, after it was
+handled and its write landed) and the request log entry of each request. Every answer is JSON
+with the API's error shape unless a fault says otherwise; a sandbox bug still answers 500.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from hpconfig.sandbox.admin import admin_answer, admin_refusal
 from hpconfig.sandbox.api import api_answer, bearer, flag
-from hpconfig.sandbox.faults import Fault, reply
+from hpconfig.sandbox.faults import Fault, after_commit, reply
 from hpconfig.sandbox.oauth import token_answer
 from hpconfig.sandbox.requestlog import LogEntry, body_keys
 from hpconfig.sandbox.rules import ApiProblem
@@ -32,6 +33,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("hpconfig.sandbox")
 
 ADMIN_PREFIX = "/_sandbox"
+JSON = "application/json"
+
+
+def _error(status: int, message: str) -> tuple[int, bytes, str, dict[str, str]]:
+    """The API's error shape, as ``Handler.answer`` returns an answer."""
+    return status, json.dumps({"statusCode": status, "message": message}).encode(), JSON, {}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -170,21 +177,42 @@ class Handler(BaseHTTPRequestHandler):
         fault = self.server.faults.take(method, path)
         if fault is not None:
             entry.fault = fault.kind
-            send_fault(self, fault, path, query)
-        elif path == "/oauth/token" and method == "POST":
-            status, document = token_answer(
-                self.server.org, self.server.settings.token_lifetime, media_type(self.headers), raw
-            )
-            self.send_json(status, document, {"Cache-Control": "no-store"})
-        elif path.startswith("/v1/"):
-            caller, entry.token = bearer(self.server.org, self.headers["Authorization"])
-            if caller is None:
-                self.send_error_json(401, "Unauthorized")
+            if not fault.after_commit:  # answered instead of the request: nothing is written
+                send_fault(self, fault, path, query)
                 return
-            status, body = api_answer(self.server.org, method, path, query, raw, caller)
-            self.send(status, body)
+            if fault.wait_before and self.server.closing.wait(fault.wait_before):
+                self.close_connection = True  # the sandbox is stopping: nothing lands
+                return
+        handled = self.answer(method, path, query, raw, entry)
+        if fault is None:
+            self.send(*handled)
         else:
-            self.send_error_json(404, f"No route for {method} {path}")
+            entry.handled_status = handled[0]
+            send_fault(self, fault, path, query, handled, raw)
+
+    def answer(
+        self, method: str, path: str, query: dict[str, list[str]], raw: bytes, entry: LogEntry
+    ) -> tuple[int, bytes, str, dict[str, str]]:
+        """The request handled (a write lands here): its answer as (status, body, content type,
+        headers), not yet sent, so that a ``commit-*`` fault can answer otherwise."""
+        try:
+            if path == "/oauth/token" and method == "POST":
+                status, document = token_answer(
+                    self.server.org,
+                    self.server.settings.token_lifetime,
+                    media_type(self.headers),
+                    raw,
+                )
+                return status, json.dumps(document).encode(), JSON, {"Cache-Control": "no-store"}
+            if path.startswith("/v1/"):
+                caller, entry.token = bearer(self.server.org, self.headers["Authorization"])
+                if caller is None:
+                    return _error(401, "Unauthorized")
+                status, body = api_answer(self.server.org, method, path, query, raw, caller)
+                return status, body, JSON, {}
+            return _error(404, f"No route for {method} {path}")
+        except ApiProblem as problem:
+            return _error(problem.status, problem.message)
 
     def admin(self, method: str, path: str, raw: bytes) -> None:
         refusal = admin_refusal(self.client_address[0], method, self.headers)
@@ -203,17 +231,33 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(status, document)
 
 
-def send_fault(handler: Handler, fault: Fault, path: str, query: dict[str, list[str]]) -> None:
+def send_fault(
+    handler: Handler,
+    fault: Fault,
+    path: str,
+    query: dict[str, list[str]],
+    handled: tuple[int, bytes, str, dict[str, str]] | None = None,
+    raw: bytes = b"",
+) -> None:
     """The one place a fault reaches the wire: ``faults.reply`` says what to write; ``path`` and
-    ``query`` are the request's, for faults that answer with the real data made hostile."""
-    status_filter = query.get("status", [None])[-1]
-    expand = flag(query, "expandScopes", "expandscopes")
-    answer = reply(
-        fault,
-        path,
-        lambda: handler.server.controls_body(status_filter, expand),
-        handler.server.server_address[1],
-    )
+    ``query`` are the request's, for faults that answer with the real data made hostile. For a
+    ``commit-*`` fault, ``handled`` is the real answer of the request (whose body is ``raw``),
+    already acted on, and ``faults.after_commit`` says what to write instead."""
+    if handled is not None:
+        status, body, content_type, headers = handled
+        answer = after_commit(fault, (status, body, headers), raw)
+        answer.content_type = content_type
+    else:
+        status_filter = query.get("status", [None])[-1]
+        expand = flag(query, "expandScopes", "expandscopes")
+        answer = reply(
+            fault,
+            path,
+            lambda: handler.server.controls_body(status_filter, expand),
+            handler.server.server_address[1],
+        )
+    if answer.wait and handler.server.closing.wait(answer.wait):
+        answer.drop = True  # the sandbox is stopping: no worker waits out a stall
     if answer.drop:
         handler.close_connection = True
         return
@@ -222,7 +266,7 @@ def send_fault(handler: Handler, fault: Fault, path: str, query: dict[str, list[
     handler.send_response(answer.status)
     handler.send_header("Content-Type", answer.content_type)
     chunked = answer.length is None
-    if chunked or answer.delay or fault.kind == "gzip-bomb":
+    if chunked or answer.delay or answer.wait or fault.kind == "gzip-bomb":
         handler.send_header("Connection", "close")  # the client gives up mid-body
     if chunked:
         handler.send_header("Transfer-Encoding", "chunked")

@@ -1,7 +1,8 @@
 """The sandbox's request log: what clients sent, for tests to assert on, in a bounded ring.
 
 Owns ``LogEntry`` (method, path, query, whether the token was valid, the *keys* of a body, the
-status, the fault that fired) and ``RequestLog``, which keeps the newest entries only, so that a
+status, the fault that fired and, behind a ``commit-*`` fault, the status the request was really
+handled with) and ``RequestLog``, which keeps the newest entries only, so that a
 sandbox serving for days holds a fixed amount of memory. Values of a body are never kept: no
 secret can reach the log. It must not know HTTP beyond these fields.
 """
@@ -30,6 +31,9 @@ class LogEntry:
     status: int
     fault: str | None = None
     content_type: str | None = None
+    # Behind a commit-* fault: the status the request was really handled with (a 2xx write
+    # landed), while ``status`` is what the client was sent (0: nothing).
+    handled_status: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

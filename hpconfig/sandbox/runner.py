@@ -102,7 +102,9 @@ class Sandbox:
 
     def add_fault(self, kind: str, **options: Any) -> dict[str, Any]:
         """A fault: kind as in ``faults.PRESETS``; options: path, method, count, fraction,
-        retry_after, status, message."""
+        retry_after, status, message, size, delay, location, identifier, control. The
+        ``commit-*`` kinds let the request land first: ``add_fault("commit-drop",
+        method="PATCH")`` writes the next PATCH and closes the connection unanswered."""
         return self.admin("POST", "/faults", {"kind": kind, **options})  # type: ignore[no-any-return]
 
     def clear_faults(self) -> None:

@@ -85,6 +85,7 @@ class SandboxServer(HTTPServer):
         self.workers: list[threading.Thread] = []
         self.idle = 0
         self.connections: set[socket.socket] = set()
+        self.closing = threading.Event()  # set at stop: a commit-stall fault stops waiting
         try:
             super().__init__(address, Handler)
         except BaseException:
@@ -135,6 +136,7 @@ class SandboxServer(HTTPServer):
         log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
     def server_close(self) -> None:
+        self.closing.set()
         super().server_close()
         with self.pool_lock:
             workers = list(self.workers)
