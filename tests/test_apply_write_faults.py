@@ -212,8 +212,8 @@ def test_a_write_that_lands_after_apply_gave_up_on_it_ends_right_and_once(
     assert outcomes(journal) == {planned["identifier"]: "applied", NEW: "applied"}
     for _ in range(400):
         late = [e for e in hpconfig_sandbox.requests() if e["fault"] == "commit-late"]
-        if len(late) == 2:
-            break
+        if len(late) == 2 and all(e["handled_status"] is not None for e in late):
+            break  # both in the log from their start, and both handled now
         time.sleep(0.025)  # the holds end on the sandbox's clock
     assert sorted((e["method"], e["handled_status"]) for e in late) == [
         ("PATCH", 200),

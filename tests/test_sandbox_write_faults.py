@@ -181,8 +181,12 @@ def test_commit_late_lands_the_write_after_the_client_gave_up(hpconfig_sandbox: 
         )
     # not yet: a client reading it back now sees the old value...
     assert stored(hpconfig_sandbox, control["id"])["notes"] == control["notes"]
-    for _ in range(400):  # ...and the write lands once the hold is over (then it is logged)
-        if any(e["method"] == "PATCH" for e in hpconfig_sandbox.requests()):
+    # ...while the request is in the log from its start (no answer, not handled), so that a
+    # client that has an answer never races the sandbox to the log...
+    held = [e for e in hpconfig_sandbox.requests() if e["method"] == "PATCH"]
+    assert [(e["status"], e["handled_status"]) for e in held] == [(0, None)]
+    for _ in range(400):  # ...and the write lands once the hold is over (the log says so)
+        if any(e["method"] == "PATCH" and e["handled_status"] for e in hpconfig_sandbox.requests()):
             break
         time.sleep(0.01)  # the hold ends on the sandbox's clock
     entry = last_entry(hpconfig_sandbox, "PATCH")

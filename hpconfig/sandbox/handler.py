@@ -49,6 +49,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: SandboxServer
     server_version = "hpconfig-sandbox"
+    entry: LogEntry | None = None  # the request log's entry of the API request being answered
 
     def setup(self) -> None:
         super().setup()
@@ -101,6 +102,7 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         # The reader left the socket's timeout at what remained of the request's deadline.
         self.connection.settimeout(self.server.settings.request_timeout)
+        self.answering(status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -109,7 +111,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def answering(self, status: int) -> None:
+        """The status about to go out, set in the request log before its first byte is sent: a
+        client that has its answer (and reads the log on another connection) finds it there,
+        complete, instead of racing this thread to it."""
         self.status = status
+        if self.entry is not None:
+            self.entry.status = status
 
     def send_json(self, status: int, document: Any, headers: dict[str, str] | None = None) -> None:
         self.send(status, json.dumps(document).encode(), headers=headers)
@@ -143,14 +152,16 @@ class Handler(BaseHTTPRequestHandler):
         self.status = 0
         admin = path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
         entry = LogEntry(method, path, query, "", [], 0, content_type=self.headers["Content-Type"])
+        # An API request is in the log before any answer to it leaves (``answering`` fills in
+        # its status): a client that has its answer always finds its request there.
+        self.entry = None if admin else entry
+        if not admin:
+            self.server.request_log.record(entry)
         try:
             raw = read_body(method, self.headers, self.rfile, self.server.limits.max_body)
         except ApiProblem as problem:
             self.close_connection = True  # what follows on the connection cannot be framed
             self.send_error_json(problem.status, problem.message, {"Connection": "close"})
-            if not admin:
-                entry.status = problem.status
-                self.server.request_log.record(entry)
             return
         if admin:
             self.admin(method, path[len(ADMIN_PREFIX) :], raw)
@@ -166,7 +177,6 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error_json(500, "Sandbox internal error")
         finally:
             entry.status = self.status
-            self.server.request_log.record(entry)
 
     def serve(
         self, method: str, path: str, query: dict[str, list[str]], raw: bytes, entry: LogEntry
@@ -263,6 +273,7 @@ def send_fault(
         return
     # The reader left the socket's timeout at what remained of the request's deadline.
     handler.connection.settimeout(handler.server.settings.request_timeout)
+    handler.answering(answer.status)
     handler.send_response(answer.status)
     handler.send_header("Content-Type", answer.content_type)
     chunked = answer.length is None
@@ -275,7 +286,6 @@ def send_fault(
     for name, value in answer.headers.items():
         handler.send_header(name, value)
     handler.end_headers()
-    handler.status = answer.status
     try:
         handler.wfile.flush()
         # The body goes straight to the socket: when the client gives up (as it should on a
