@@ -25,7 +25,7 @@ import click
 
 from hpconfig.cli.app import cli, note_inputs, plural
 from hpconfig.cli.apply_saved import paths_inside_repository, read_saved_file
-from hpconfig.cli.connection import connection_options, plan_context
+from hpconfig.cli.connection import CONNECTION_KEYS, connection_options, plan_context
 from hpconfig.cli.output import emit, message
 from hpconfig.cli.plan import _selection
 from hpconfig.errors import ExitCode, InputError, UnsafePlanError, UsageError
@@ -126,7 +126,7 @@ def apply(obj: dict[str, Any], /, targets: tuple[Path, ...], **options: Any) -> 
                 "directory as plan did; run apply where plan ran",
             )
         raise error
-    connection = {k: options[k] for k in _CONNECTION}
+    connection = {k: options[k] for k in CONNECTION_KEYS}
     settings = settings_module.resolve(project.config, **connection)
     with HyperproofClient(settings) as client:
         if plan is not None:
@@ -168,17 +168,6 @@ def apply(obj: dict[str, Any], /, targets: tuple[Path, ...], **options: Any) -> 
                 return again.safety.existing if again.safety is not None else 0
 
         return _run(client, plan, project.config, digest, options, not saved, recount)
-
-
-_CONNECTION = (
-    "region",
-    "api_url",
-    "token_url",
-    "client_id",
-    "connect_timeout",
-    "read_timeout",
-    "run_timeout",
-)
 
 
 def _run(
