@@ -53,7 +53,7 @@ elif args[:2] == ["run", "download"]:
     source = root / "artifacts" / args[2] / args[args.index("--name") + 1]
     if not source.is_dir():
         sys.exit("no valid artifacts found to download")
-    shutil.copytree(source, args[args.index("--dir") + 1], dirs_exist_ok=True)
+    shutil.copytree(source, args[args.index("--dir") + 1], symlinks=True, dirs_exist_ok=True)
 else:
     sys.exit(2)
 """
@@ -159,12 +159,17 @@ def github(tmp_path: Path) -> dict[str, Any]:
     }
 
 
-def _artifact(root: Path, run: int, plan: bytes, recorded: str | None = None) -> None:
+def _artifact(
+    root: Path, run: int, plan: bytes, recorded: str | None = None, planned: str | None = "7 main"
+) -> None:
+    """A pull request run's artifact; ``planned`` is its plan.pull-request (number, base)."""
     folder = root / "artifacts" / str(run) / f"hpconfig-plan-{SLUG}"
     folder.mkdir(parents=True)
     (folder / "plan.json").write_bytes(plan)
     digest = hashlib.sha256(plan).hexdigest() if recorded is None else recorded
     (folder / "plan.sha256").write_text(digest + "\n")
+    if planned is not None:
+        (folder / "plan.pull-request").write_text(planned + "\n")
 
 
 def _find(
@@ -470,3 +475,129 @@ def test_on_github_enterprise_server_gh_talks_to_that_server(
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert outputs["found"] == "true"
     assert f"https://github.example.com/{REPO}/actions/runs/{RUN_ID}" in summary
+
+
+# --- attacks on find-plan (a second attacker's pass) ---------------------------------------------
+
+
+def test_a_run_of_another_pull_request_on_the_same_head_commit_is_not_the_reviewed_plan(
+    tmp_path: Path, github: dict[str, Any]
+) -> None:
+    # Whoever can push a branch opens a second pull request from the reviewed one's head branch
+    # into a branch of their own (whose pull-request.yml, or manifests, they chose). Its run has
+    # the same head commit, is newer, and comes from this repository: it was taken as the plan.
+    runs_key = next(key for key in github if "/runs?" in key)
+    github[runs_key]["workflow_runs"].insert(0, {"id": 5555, "head_repository": {"full_name": REPO}})
+    _artifact(tmp_path / "gh-root", 5555, b'{"planned": "into their branch"}', planned="8 mallory")
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes())
+    completed, outputs, summary = _find(tmp_path, github)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert outputs == {"found": "true", "sha256": hashlib.sha256(_plan_bytes()).hexdigest()}
+    assert (tmp_path / "work" / "reviewed" / "plan.json").read_bytes() == _plan_bytes()
+    assert f"plan run https://github.com/{REPO}/actions/runs/{RUN_ID}" in summary
+
+
+@pytest.mark.parametrize(
+    ("planned", "words"),
+    [
+        ("8 main", "planned another pull request or base branch"),
+        ("7 release", "planned another pull request or base branch"),
+        ("7", "planned another pull request or base branch"),
+        (None, "does not say which pull request it planned"),
+    ],
+)
+def test_a_plan_made_for_another_pull_request_or_base_is_not_applied(
+    tmp_path: Path, github: dict[str, Any], planned: str | None, words: str
+) -> None:
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes(), planned=planned)
+    completed, outputs, summary = _find(tmp_path, github)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert outputs == {"found": "false"}
+    assert words in summary and words in completed.stdout
+    assert not (tmp_path / "work" / "reviewed").exists()  # nothing of it is kept
+
+
+def test_the_plan_job_records_which_pull_request_and_base_it_planned(tmp_path: Path) -> None:
+    step = _step("plan", "planned-for")
+    env = {"PR_NUMBER": "7", "BASE_REF": "main"}
+    completed = _run_step(step, env, tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "plan.pull-request").read_text() == "7 main\n"
+    upload = next(s for s in _jobs()["plan"]["steps"] if s.get("name") == "Upload the reports")
+    assert "plan.pull-request" in upload["with"]["path"].split()
+    assert step["env"] == {
+        "PR_NUMBER": "${{ github.event.pull_request.number }}",
+        "BASE_REF": "${{ github.base_ref }}",
+    }
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"number": "7\n::error::x", "head": {"sha": HEAD_SHA}},
+        {"number": 7, "head": {"sha": HEAD_SHA + "\n::warning::x"}},
+        {"number": 7, "head": {"sha": "$(id)"}},
+    ],
+)
+def test_an_unexpected_pull_request_answer_is_never_written_anywhere(
+    tmp_path: Path, github: dict[str, Any], answer: dict[str, Any]
+) -> None:
+    github[f"repos/{REPO}/commits/{MERGE_SHA}/pulls"] = [
+        {"merged_at": "2026-12-01T10:00:00Z", "base": {"ref": "main"}, **answer}
+    ]
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes())
+    completed, outputs, summary = _find(tmp_path, github)
+    assert "::warning::x" not in completed.stdout + summary
+    assert "::error::x" not in completed.stdout + summary
+    if answer["number"] == 7 and answer["head"]["sha"].startswith(HEAD_SHA):
+        # read takes the first line: the head sha, and nothing of what follows it
+        assert outputs["found"] == "true"
+        return
+    assert completed.returncode == 1
+    assert "an unexpected answer from the API about the pull request" in completed.stdout
+    assert outputs == {} and summary == ""
+
+
+@pytest.mark.parametrize("run_id", ["4242\n::error::x", "1 2", "../4242"])
+def test_a_run_id_that_is_not_a_number_is_never_used(
+    tmp_path: Path, github: dict[str, Any], run_id: str
+) -> None:
+    runs_key = next(key for key in github if "/runs?" in key)
+    github[runs_key]["workflow_runs"] = [{"id": run_id, "head_repository": {"full_name": REPO}}]
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes())
+    completed, outputs, _ = _find(tmp_path, github)
+    assert completed.returncode == 0 and outputs == {"found": "false"}
+    assert "::error::x" not in completed.stdout
+    assert '"run", "download"' not in (tmp_path / "gh-root" / "calls.log").read_text()
+
+
+def test_a_pull_request_merged_into_another_branch_is_not_the_one_merged_here(
+    tmp_path: Path, github: dict[str, Any]
+) -> None:
+    pulls = github[f"repos/{REPO}/commits/{MERGE_SHA}/pulls"]
+    pulls[1]["base"]["ref"] = "release"
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes())
+    completed, outputs, _ = _find(tmp_path, github)
+    assert completed.returncode == 0 and outputs == {"found": "false"}
+
+
+@pytest.mark.parametrize("recorded", [None, "digest-then-a-command"])
+def test_an_artifact_whose_plan_is_a_link_or_whose_digest_file_carries_more_is_held(
+    tmp_path: Path, github: dict[str, Any], recorded: str | None
+) -> None:
+    root = tmp_path / "gh-root"
+    if recorded is None:  # plan.json a link to a file of the runner's
+        _artifact(root, RUN_ID, _plan_bytes())
+        link = root / "artifacts" / str(RUN_ID) / f"hpconfig-plan-{SLUG}" / "plan.json"
+        link.unlink()
+        outside = tmp_path / "outside.json"
+        outside.write_bytes(_plan_bytes())
+        link.symlink_to(outside)
+        completed, outputs, _ = _find(tmp_path, github)
+        assert completed.returncode == 0 and outputs == {"found": "false"}
+    else:  # a digest, then text: only the 64 hex digits count, and nothing of it is echoed
+        digest = hashlib.sha256(_plan_bytes()).hexdigest()
+        _artifact(root, RUN_ID, _plan_bytes(), recorded=digest + "\n::error::injected")
+        completed, outputs, summary = _find(tmp_path, github)
+        assert completed.returncode == 0 and outputs == {"found": "true", "sha256": digest}
+        assert "injected" not in completed.stdout + summary
