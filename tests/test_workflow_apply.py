@@ -601,3 +601,39 @@ def test_an_artifact_whose_plan_is_a_link_or_whose_digest_file_carries_more_is_h
         completed, outputs, summary = _find(tmp_path, github)
         assert completed.returncode == 0 and outputs == {"found": "true", "sha256": digest}
         assert "injected" not in completed.stdout + summary
+
+
+def test_the_apply_job_checks_out_the_default_branch_as_it_is_now_not_the_pushed_commit() -> None:
+    # Two merges, A then B (B reverts one of A's values): A's apply waits for its approval,
+    # B's is approved and runs first. A's, approved later, checked out A's commit, whose
+    # manifests its plan matched, and wrote A's value over B's. On the branch's tip as it is
+    # when the job runs, a plan of older manifests is refused (their digest differs).
+    checkout = next(s for s in _jobs()["apply"]["steps"] if "checkout" in s.get("uses", ""))
+    assert checkout["with"] == {
+        "ref": "${{ github.event.repository.default_branch }}",
+        "persist-credentials": False,
+    }
+
+
+def test_a_reviewed_plan_of_manifests_a_later_merge_changed_writes_nothing(
+    hpconfig_sandbox: Sandbox, examples_checkout: Path
+) -> None:
+    root = examples_checkout
+    digest = _reviewed_plan(hpconfig_sandbox, root)  # A: SOC2-CC6.1's owner bob -> alice
+    access = root / "examples" / "controls" / "access.yaml"
+    text = access.read_text()
+    assert "    owner: alice@example.com\n    implementation: completed" in text
+    # B, merged since: SOC2-CC6.1 stays with bob (the default branch's tip now)
+    access.write_text(
+        text.replace(
+            "    owner: alice@example.com\n    implementation: completed",
+            "    owner: bob@example.com\n    implementation: completed",
+        )
+    )
+    hpconfig_sandbox.clear_requests()
+    env = _job_env(hpconfig_sandbox, root, FOUND="true", PLAN_SHA256=digest, PATHS="examples")
+    applied = _run_step(_step("apply", "apply"), env, root)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert (root / "output").read_text() == "exitcode=5\n"
+    writes = [e for e in hpconfig_sandbox.requests() if e["method"] in ("PATCH", "POST", "PUT")]
+    assert [e["path"] for e in writes] == ["/oauth/token"] * len(writes)
