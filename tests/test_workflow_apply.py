@@ -487,7 +487,9 @@ def test_a_run_of_another_pull_request_on_the_same_head_commit_is_not_the_review
     # into a branch of their own (whose pull-request.yml, or manifests, they chose). Its run has
     # the same head commit, is newer, and comes from this repository: it was taken as the plan.
     runs_key = next(key for key in github if "/runs?" in key)
-    github[runs_key]["workflow_runs"].insert(0, {"id": 5555, "head_repository": {"full_name": REPO}})
+    github[runs_key]["workflow_runs"].insert(
+        0, {"id": 5555, "head_repository": {"full_name": REPO}}
+    )
     _artifact(tmp_path / "gh-root", 5555, b'{"planned": "into their branch"}', planned="8 mallory")
     _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes())
     completed, outputs, summary = _find(tmp_path, github)
