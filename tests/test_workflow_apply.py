@@ -639,3 +639,57 @@ def test_a_reviewed_plan_of_manifests_a_later_merge_changed_writes_nothing(
     assert (root / "output").read_text() == "exitcode=5\n"
     writes = [e for e in hpconfig_sandbox.requests() if e["method"] in ("PATCH", "POST", "PUT")]
     assert [e["path"] for e in writes] == ["/oauth/token"] * len(writes)
+
+
+# --- Python never imports from the checkout -----------------------------------------------------
+
+SHADOWS = {
+    # `python -m pip` and `python -c` put the working directory first on sys.path: a pull
+    # request's pip.py ran in the install step (and could put a fake hpconfig on $GITHUB_PATH
+    # for the plan step, which holds the secret); a merged secrets.py ran in the apply step,
+    # beside the write secret, and chose the stop-commands token.
+    "pip.py": "import pathlib; pathlib.Path('SHADOWED-pip').touch()\n",
+    "secrets.py": (
+        "import pathlib; pathlib.Path('SHADOWED-secrets').touch()\n"
+        "def token_hex(n): return '0' * 32\n"
+    ),
+}
+
+
+def _python_steps() -> list[tuple[str, str, str]]:
+    found = []
+    for path in (REUSABLE, *sorted((EXAMPLES / "github").glob("*.yml"))):
+        for job_name, job in _load(path)["jobs"].items():
+            for step in job.get("steps", []):
+                for line in step.get("run", "").splitlines():
+                    if re.search(r"(^|[\s(])python3?\s", line):
+                        found.append((path.name, job_name, line.strip()))
+    return found
+
+
+def test_every_python_the_workflows_run_is_isolated_from_the_checkout() -> None:
+    lines = _python_steps()
+    assert len(lines) >= 4  # the installs of both modes, the refresh's, the apply's token
+    assert [line for line in lines if not re.search(r"python3? -I ", line[2])] == []
+
+
+def test_a_pip_py_in_the_checkout_does_not_run_in_the_install_step(tmp_path: Path) -> None:
+    write_tree(tmp_path, SHADOWS)
+    step = next(s for s in _jobs()["plan"]["steps"] if s.get("name") == "Install hpconfig")
+    completed = _run_step(step, {"HPCONFIG_SPEC": "--help"}, tmp_path)  # pip's help: no network
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Usage:" in completed.stdout
+    assert not (tmp_path / "SHADOWED-pip").exists()
+
+
+def test_a_secrets_py_in_the_checkout_does_not_run_beside_the_write_secret(
+    hpconfig_sandbox: Sandbox, examples_checkout: Path
+) -> None:
+    root = examples_checkout
+    digest = _reviewed_plan(hpconfig_sandbox, root)
+    write_tree(root, SHADOWS)
+    env = _job_env(hpconfig_sandbox, root, FOUND="true", PLAN_SHA256=digest, PATHS="examples")
+    applied = _run_step(_step("apply", "apply"), env, root)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert not (root / "SHADOWED-secrets").exists()
+    assert "::stop-commands::" + "0" * 32 not in applied.stdout
