@@ -693,3 +693,41 @@ def test_a_secrets_py_in_the_checkout_does_not_run_beside_the_write_secret(
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert not (root / "SHADOWED-secrets").exists()
     assert "::stop-commands::" + "0" * 32 not in applied.stdout
+
+
+# --- plan --check --out: the check travels in the saved plan, and steers nothing ---------------
+
+
+def test_a_plan_saved_with_its_check_shows_the_files_digest_and_the_check_steers_nothing(
+    hpconfig_sandbox: Sandbox, examples_checkout: Path
+) -> None:
+    root = examples_checkout
+    env = {**_job_env(hpconfig_sandbox, root), "PATHS": "examples", "CHECK": "true"}
+    planned = _run_step(_step("plan", "plan"), env, root)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    raw = (root / "plan.json").read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    # the digest a reviewer quotes (stderr, the comment, the summary) is the written file's
+    assert f"(sha256 {digest})" in planned.stderr
+    assert f"Plan sha256: `{digest}`" in (root / "plan.md").read_text()
+    assert f"Plan sha256: `{digest}`" in (root / "summary").read_text()
+    assert set(re.findall(r"[0-9a-f]{64}", (root / "plan.md").read_text())) == {digest}
+    document = json.loads(raw)
+    assert document["check"]["summary"]["failing"] > 0
+    # an edited check (no alarms) is another file: refused under the reviewed digest
+    (root / "reviewed").mkdir()
+    edited = dict(document, check={**document["check"], "summary": {"failing": 0}})
+    (root / "reviewed" / "plan.json").write_text(json.dumps(edited))
+    (root / "output").write_text("")
+    hpconfig_sandbox.clear_requests()
+    job = _job_env(hpconfig_sandbox, root, FOUND="true", PLAN_SHA256=digest, PATHS="examples")
+    applied = _run_step(_step("apply", "apply"), job, root)
+    assert (root / "output").read_text() == "exitcode=5\n", applied.stderr
+    assert not [e for e in hpconfig_sandbox.requests() if e["path"].startswith("/v1/")]
+    # the reviewed file itself applies: apply writes what the changes say, whatever the check
+    (root / "reviewed" / "plan.json").write_bytes(raw)
+    (root / "output").write_text("")
+    applied = _run_step(_step("apply", "apply"), job, root)
+    assert (root / "output").read_text() == "exitcode=0\n", applied.stderr
+    events = [json.loads(line) for line in (root / "apply-events.jsonl").read_text().splitlines()]
+    assert {e["plan_sha256"] for e in events} == {digest}
