@@ -138,7 +138,10 @@ def github(tmp_path: Path) -> dict[str, Any]:
     return {
         f"repos/{REPO}/environments/hyperproof": {
             "name": "hyperproof",
-            "protection_rules": [{"type": "branch_policy"}, {"type": "required_reviewers"}],
+            "protection_rules": [
+                {"type": "branch_policy"},
+                {"type": "required_reviewers", "prevent_self_review": True},
+            ],
         },
         f"repos/{REPO}/commits/{MERGE_SHA}/pulls": [
             {"number": 6, "merged_at": None, "base": {"ref": "main"}, "head": {"sha": "c" * 40}},
@@ -731,3 +734,19 @@ def test_a_plan_saved_with_its_check_shows_the_files_digest_and_the_check_steers
     assert (root / "output").read_text() == "exitcode=0\n", applied.stderr
     events = [json.loads(line) for line in (root / "apply-events.jsonl").read_text().splitlines()]
     assert {e["plan_sha256"] for e in events} == {digest}
+
+
+def test_an_environment_whose_reviewers_may_approve_their_own_run_is_refused_unless_told(
+    tmp_path: Path, github: dict[str, Any]
+) -> None:
+    # Without "prevent self-review", whoever merged (a required reviewer too) approves the apply
+    # of their own merge: the one look at the digest before a write is theirs.
+    rules = github[f"repos/{REPO}/environments/hyperproof"]["protection_rules"]
+    rules[1]["prevent_self_review"] = False
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes())
+    completed, outputs, _ = _find(tmp_path, github)
+    assert completed.returncode == 1 and outputs == {}
+    assert "lets a reviewer approve their own run" in completed.stdout
+    assert "Prevent self-review" in completed.stdout
+    completed, outputs, _ = _find(tmp_path, github, REQUIRE_REVIEWERS="false")
+    assert completed.returncode == 0 and outputs["found"] == "true"
