@@ -53,7 +53,7 @@ elif args[:2] == ["run", "download"]:
     source = root / "artifacts" / args[2] / args[args.index("--name") + 1]
     if not source.is_dir():
         sys.exit("no valid artifacts found to download")
-    shutil.copytree(source, args[args.index("--dir") + 1], dirs_exist_ok=True)
+    shutil.copytree(source, args[args.index("--dir") + 1], symlinks=True, dirs_exist_ok=True)
 else:
     sys.exit(2)
 """
@@ -138,7 +138,10 @@ def github(tmp_path: Path) -> dict[str, Any]:
     return {
         f"repos/{REPO}/environments/hyperproof": {
             "name": "hyperproof",
-            "protection_rules": [{"type": "branch_policy"}, {"type": "required_reviewers"}],
+            "protection_rules": [
+                {"type": "branch_policy"},
+                {"type": "required_reviewers", "prevent_self_review": True},
+            ],
         },
         f"repos/{REPO}/commits/{MERGE_SHA}/pulls": [
             {"number": 6, "merged_at": None, "base": {"ref": "main"}, "head": {"sha": "c" * 40}},
@@ -159,12 +162,17 @@ def github(tmp_path: Path) -> dict[str, Any]:
     }
 
 
-def _artifact(root: Path, run: int, plan: bytes, recorded: str | None = None) -> None:
+def _artifact(
+    root: Path, run: int, plan: bytes, recorded: str | None = None, planned: str | None = "7 main"
+) -> None:
+    """A pull request run's artifact; ``planned`` is its plan.pull-request (number, base)."""
     folder = root / "artifacts" / str(run) / f"hpconfig-plan-{SLUG}"
     folder.mkdir(parents=True)
     (folder / "plan.json").write_bytes(plan)
     digest = hashlib.sha256(plan).hexdigest() if recorded is None else recorded
     (folder / "plan.sha256").write_text(digest + "\n")
+    if planned is not None:
+        (folder / "plan.pull-request").write_text(planned + "\n")
 
 
 def _find(
@@ -470,3 +478,275 @@ def test_on_github_enterprise_server_gh_talks_to_that_server(
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert outputs["found"] == "true"
     assert f"https://github.example.com/{REPO}/actions/runs/{RUN_ID}" in summary
+
+
+# --- attacks on find-plan (a second attacker's pass) ---------------------------------------------
+
+
+def test_a_run_of_another_pull_request_on_the_same_head_commit_is_not_the_reviewed_plan(
+    tmp_path: Path, github: dict[str, Any]
+) -> None:
+    # Whoever can push a branch opens a second pull request from the reviewed one's head branch
+    # into a branch of their own (whose pull-request.yml, or manifests, they chose). Its run has
+    # the same head commit, is newer, and comes from this repository: it was taken as the plan.
+    runs_key = next(key for key in github if "/runs?" in key)
+    github[runs_key]["workflow_runs"].insert(
+        0, {"id": 5555, "head_repository": {"full_name": REPO}}
+    )
+    _artifact(tmp_path / "gh-root", 5555, b'{"planned": "into their branch"}', planned="8 mallory")
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes())
+    completed, outputs, summary = _find(tmp_path, github)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert outputs == {"found": "true", "sha256": hashlib.sha256(_plan_bytes()).hexdigest()}
+    assert (tmp_path / "work" / "reviewed" / "plan.json").read_bytes() == _plan_bytes()
+    assert f"plan run https://github.com/{REPO}/actions/runs/{RUN_ID}" in summary
+
+
+@pytest.mark.parametrize(
+    ("planned", "words"),
+    [
+        ("8 main", "planned another pull request or base branch"),
+        ("7 release", "planned another pull request or base branch"),
+        ("7", "planned another pull request or base branch"),
+        (None, "does not say which pull request it planned"),
+    ],
+)
+def test_a_plan_made_for_another_pull_request_or_base_is_not_applied(
+    tmp_path: Path, github: dict[str, Any], planned: str | None, words: str
+) -> None:
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes(), planned=planned)
+    completed, outputs, summary = _find(tmp_path, github)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert outputs == {"found": "false"}
+    assert words in summary and words in completed.stdout
+    assert not (tmp_path / "work" / "reviewed").exists()  # nothing of it is kept
+
+
+def test_the_plan_job_records_which_pull_request_and_base_it_planned(tmp_path: Path) -> None:
+    step = _step("plan", "planned-for")
+    env = {"PR_NUMBER": "7", "BASE_REF": "main"}
+    completed = _run_step(step, env, tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "plan.pull-request").read_text() == "7 main\n"
+    upload = next(s for s in _jobs()["plan"]["steps"] if s.get("name") == "Upload the reports")
+    assert "plan.pull-request" in upload["with"]["path"].split()
+    assert step["env"] == {
+        "PR_NUMBER": "${{ github.event.pull_request.number }}",
+        "BASE_REF": "${{ github.base_ref }}",
+    }
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"number": "7\n::error::x", "head": {"sha": HEAD_SHA}},
+        {"number": 7, "head": {"sha": HEAD_SHA + "\n::warning::x"}},
+        {"number": 7, "head": {"sha": "$(id)"}},
+    ],
+)
+def test_an_unexpected_pull_request_answer_is_never_written_anywhere(
+    tmp_path: Path, github: dict[str, Any], answer: dict[str, Any]
+) -> None:
+    github[f"repos/{REPO}/commits/{MERGE_SHA}/pulls"] = [
+        {"merged_at": "2026-12-01T10:00:00Z", "base": {"ref": "main"}, **answer}
+    ]
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes())
+    completed, outputs, summary = _find(tmp_path, github)
+    assert "::warning::x" not in completed.stdout + summary
+    assert "::error::x" not in completed.stdout + summary
+    if answer["number"] == 7 and answer["head"]["sha"].startswith(HEAD_SHA):
+        # read takes the first line: the head sha, and nothing of what follows it
+        assert outputs["found"] == "true"
+        return
+    assert completed.returncode == 1
+    assert "an unexpected answer from the API about the pull request" in completed.stdout
+    assert outputs == {} and summary == ""
+
+
+@pytest.mark.parametrize("run_id", ["4242\n::error::x", "1 2", "../4242"])
+def test_a_run_id_that_is_not_a_number_is_never_used(
+    tmp_path: Path, github: dict[str, Any], run_id: str
+) -> None:
+    runs_key = next(key for key in github if "/runs?" in key)
+    github[runs_key]["workflow_runs"] = [{"id": run_id, "head_repository": {"full_name": REPO}}]
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes())
+    completed, outputs, _ = _find(tmp_path, github)
+    assert completed.returncode == 0 and outputs == {"found": "false"}
+    assert "::error::x" not in completed.stdout
+    assert '"run", "download"' not in (tmp_path / "gh-root" / "calls.log").read_text()
+
+
+def test_a_pull_request_merged_into_another_branch_is_not_the_one_merged_here(
+    tmp_path: Path, github: dict[str, Any]
+) -> None:
+    pulls = github[f"repos/{REPO}/commits/{MERGE_SHA}/pulls"]
+    pulls[1]["base"]["ref"] = "release"
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes())
+    completed, outputs, _ = _find(tmp_path, github)
+    assert completed.returncode == 0 and outputs == {"found": "false"}
+
+
+@pytest.mark.parametrize("recorded", [None, "digest-then-a-command"])
+def test_an_artifact_whose_plan_is_a_link_or_whose_digest_file_carries_more_is_held(
+    tmp_path: Path, github: dict[str, Any], recorded: str | None
+) -> None:
+    root = tmp_path / "gh-root"
+    if recorded is None:  # plan.json a link to a file of the runner's
+        _artifact(root, RUN_ID, _plan_bytes())
+        link = root / "artifacts" / str(RUN_ID) / f"hpconfig-plan-{SLUG}" / "plan.json"
+        link.unlink()
+        outside = tmp_path / "outside.json"
+        outside.write_bytes(_plan_bytes())
+        link.symlink_to(outside)
+        completed, outputs, _ = _find(tmp_path, github)
+        assert completed.returncode == 0 and outputs == {"found": "false"}
+    else:  # a digest, then text: only the 64 hex digits count, and nothing of it is echoed
+        digest = hashlib.sha256(_plan_bytes()).hexdigest()
+        _artifact(root, RUN_ID, _plan_bytes(), recorded=digest + "\n::error::injected")
+        completed, outputs, summary = _find(tmp_path, github)
+        assert completed.returncode == 0 and outputs == {"found": "true", "sha256": digest}
+        assert "injected" not in completed.stdout + summary
+
+
+def test_the_apply_job_checks_out_the_default_branch_as_it_is_now_not_the_pushed_commit() -> None:
+    # Two merges, A then B (B reverts one of A's values): A's apply waits for its approval,
+    # B's is approved and runs first. A's, approved later, checked out A's commit, whose
+    # manifests its plan matched, and wrote A's value over B's. On the branch's tip as it is
+    # when the job runs, a plan of older manifests is refused (their digest differs).
+    checkout = next(s for s in _jobs()["apply"]["steps"] if "checkout" in s.get("uses", ""))
+    assert checkout["with"] == {
+        "ref": "${{ github.event.repository.default_branch }}",
+        "persist-credentials": False,
+    }
+
+
+def test_a_reviewed_plan_of_manifests_a_later_merge_changed_writes_nothing(
+    hpconfig_sandbox: Sandbox, examples_checkout: Path
+) -> None:
+    root = examples_checkout
+    digest = _reviewed_plan(hpconfig_sandbox, root)  # A: SOC2-CC6.1's owner bob -> alice
+    access = root / "examples" / "controls" / "access.yaml"
+    text = access.read_text()
+    assert "    owner: alice@example.com\n    implementation: completed" in text
+    # B, merged since: SOC2-CC6.1 stays with bob (the default branch's tip now)
+    access.write_text(
+        text.replace(
+            "    owner: alice@example.com\n    implementation: completed",
+            "    owner: bob@example.com\n    implementation: completed",
+        )
+    )
+    hpconfig_sandbox.clear_requests()
+    env = _job_env(hpconfig_sandbox, root, FOUND="true", PLAN_SHA256=digest, PATHS="examples")
+    applied = _run_step(_step("apply", "apply"), env, root)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert (root / "output").read_text() == "exitcode=5\n"
+    writes = [e for e in hpconfig_sandbox.requests() if e["method"] in ("PATCH", "POST", "PUT")]
+    assert [e["path"] for e in writes] == ["/oauth/token"] * len(writes)
+
+
+# --- Python never imports from the checkout -----------------------------------------------------
+
+SHADOWS = {
+    # `python -m pip` and `python -c` put the working directory first on sys.path: a pull
+    # request's pip.py ran in the install step (and could put a fake hpconfig on $GITHUB_PATH
+    # for the plan step, which holds the secret); a merged secrets.py ran in the apply step,
+    # beside the write secret, and chose the stop-commands token.
+    "pip.py": "import pathlib; pathlib.Path('SHADOWED-pip').touch()\n",
+    "secrets.py": (
+        "import pathlib; pathlib.Path('SHADOWED-secrets').touch()\n"
+        "def token_hex(n): return '0' * 32\n"
+    ),
+}
+
+
+def _python_steps() -> list[tuple[str, str, str]]:
+    found = []
+    for path in (REUSABLE, *sorted((EXAMPLES / "github").glob("*.yml"))):
+        for job_name, job in _load(path)["jobs"].items():
+            for step in job.get("steps", []):
+                for line in step.get("run", "").splitlines():
+                    if re.search(r"(^|[\s(])python3?\s", line):
+                        found.append((path.name, job_name, line.strip()))
+    return found
+
+
+def test_every_python_the_workflows_run_is_isolated_from_the_checkout() -> None:
+    lines = _python_steps()
+    assert len(lines) >= 4  # the installs of both modes, the refresh's, the apply's token
+    assert [line for line in lines if not re.search(r"python3? -I ", line[2])] == []
+
+
+def test_a_pip_py_in_the_checkout_does_not_run_in_the_install_step(tmp_path: Path) -> None:
+    write_tree(tmp_path, SHADOWS)
+    step = next(s for s in _jobs()["plan"]["steps"] if s.get("name") == "Install hpconfig")
+    completed = _run_step(step, {"HPCONFIG_SPEC": "--help"}, tmp_path)  # pip's help: no network
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Usage:" in completed.stdout
+    assert not (tmp_path / "SHADOWED-pip").exists()
+
+
+def test_a_secrets_py_in_the_checkout_does_not_run_beside_the_write_secret(
+    hpconfig_sandbox: Sandbox, examples_checkout: Path
+) -> None:
+    root = examples_checkout
+    digest = _reviewed_plan(hpconfig_sandbox, root)
+    write_tree(root, SHADOWS)
+    env = _job_env(hpconfig_sandbox, root, FOUND="true", PLAN_SHA256=digest, PATHS="examples")
+    applied = _run_step(_step("apply", "apply"), env, root)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert not (root / "SHADOWED-secrets").exists()
+    assert "::stop-commands::" + "0" * 32 not in applied.stdout
+
+
+# --- plan --check --out: the check travels in the saved plan, and steers nothing ---------------
+
+
+def test_a_plan_saved_with_its_check_shows_the_files_digest_and_the_check_steers_nothing(
+    hpconfig_sandbox: Sandbox, examples_checkout: Path
+) -> None:
+    root = examples_checkout
+    env = {**_job_env(hpconfig_sandbox, root), "PATHS": "examples", "CHECK": "true"}
+    planned = _run_step(_step("plan", "plan"), env, root)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    raw = (root / "plan.json").read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    # the digest a reviewer quotes (stderr, the comment, the summary) is the written file's
+    assert f"(sha256 {digest})" in planned.stderr
+    assert f"Plan sha256: `{digest}`" in (root / "plan.md").read_text()
+    assert f"Plan sha256: `{digest}`" in (root / "summary").read_text()
+    assert set(re.findall(r"[0-9a-f]{64}", (root / "plan.md").read_text())) == {digest}
+    document = json.loads(raw)
+    assert document["check"]["summary"]["failing"] > 0
+    # an edited check (no alarms) is another file: refused under the reviewed digest
+    (root / "reviewed").mkdir()
+    edited = dict(document, check={**document["check"], "summary": {"failing": 0}})
+    (root / "reviewed" / "plan.json").write_text(json.dumps(edited))
+    (root / "output").write_text("")
+    hpconfig_sandbox.clear_requests()
+    job = _job_env(hpconfig_sandbox, root, FOUND="true", PLAN_SHA256=digest, PATHS="examples")
+    applied = _run_step(_step("apply", "apply"), job, root)
+    assert (root / "output").read_text() == "exitcode=5\n", applied.stderr
+    assert not [e for e in hpconfig_sandbox.requests() if e["path"].startswith("/v1/")]
+    # the reviewed file itself applies: apply writes what the changes say, whatever the check
+    (root / "reviewed" / "plan.json").write_bytes(raw)
+    (root / "output").write_text("")
+    applied = _run_step(_step("apply", "apply"), job, root)
+    assert (root / "output").read_text() == "exitcode=0\n", applied.stderr
+    events = [json.loads(line) for line in (root / "apply-events.jsonl").read_text().splitlines()]
+    assert {e["plan_sha256"] for e in events} == {digest}
+
+
+def test_an_environment_whose_reviewers_may_approve_their_own_run_is_refused_unless_told(
+    tmp_path: Path, github: dict[str, Any]
+) -> None:
+    # Without "prevent self-review", whoever merged (a required reviewer too) approves the apply
+    # of their own merge: the one look at the digest before a write is theirs.
+    rules = github[f"repos/{REPO}/environments/hyperproof"]["protection_rules"]
+    rules[1]["prevent_self_review"] = False
+    _artifact(tmp_path / "gh-root", RUN_ID, _plan_bytes())
+    completed, outputs, _ = _find(tmp_path, github)
+    assert completed.returncode == 1 and outputs == {}
+    assert "lets a reviewer approve their own run" in completed.stdout
+    assert "Prevent self-review" in completed.stdout
+    completed, outputs, _ = _find(tmp_path, github, REQUIRE_REVIEWERS="false")
+    assert completed.returncode == 0 and outputs["found"] == "true"

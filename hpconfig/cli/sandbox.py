@@ -61,8 +61,11 @@ def _fault_option(text: str) -> dict[str, Any]:
 def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Any]:
     """A click callback: each --fault as a sandbox fault, checked as the admin path checks one."""
     from hpconfig.sandbox.admin import fault_from_json
+    from hpconfig.sandbox.faults import MAX_FAULTS
     from hpconfig.sandbox.rules import ApiProblem
 
+    if len(values) > MAX_FAULTS:  # what the fault book holds at most
+        raise click.BadParameter(f"at most {MAX_FAULTS} faults")
     faults = []
     for text in values:
         try:

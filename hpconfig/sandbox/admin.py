@@ -115,7 +115,10 @@ def admin_answer(server: SandboxServer, method: str, path: str, raw: bytes) -> t
         return 200, server.faults.list()
     if route == ("POST", "/faults"):
         fault = fault_from_json(_object(raw))
-        server.faults.add(fault)
+        try:
+            server.faults.add(fault)
+        except ValueError as error:
+            raise ApiProblem(400, str(error)) from None
         return 201, fault.to_dict()
     if route == ("DELETE", "/faults"):
         server.faults.clear()

@@ -61,6 +61,10 @@ DEFAULT_SIZES = {"huge": 512 * 1024 * 1024, "gzip-bomb": 1024 * 1024 * 1024}
 DEFAULT_TRICKLE_DELAY = 0.5
 DEFAULT_STALL = 10.0  # seconds: past a test's read timeout, well within the sandbox's own limits
 MAX_DELAY = 60.0
+# huge, gzip-bomb: 8 times the defaults, far past any client's bound; the bomb is built in
+# memory (about a thousandth of it) at 4 s a GiB, so a bigger one would hold the server instead.
+MAX_SIZE = 4 * 1024 * 1024 * 1024
+MAX_FAULTS = 256  # each may hold a control of up to a request's 10 MiB
 PIECE = 64 * 1024
 
 
@@ -87,6 +91,11 @@ class Fault:
             raise ValueError("fraction must be between 0 and 1")
         if self.size is not None and (not isinstance(self.size, int) or self.size < 1):
             raise ValueError("size must be a positive whole number of bytes")
+        if self.size is not None and self.size > MAX_SIZE:
+            raise ValueError(f"size must be at most {MAX_SIZE} bytes (4 GiB)")
+        if self.location is not None and not _header_safe(self.location):
+            # written as the Location header: CR LF would start headers of its own
+            raise ValueError("location must be printable ASCII (a URL, percent-encoded)")
         if self.delay is not None and not 0 <= float(self.delay) <= MAX_DELAY:
             raise ValueError(f"delay must be between 0 and {MAX_DELAY:g} seconds")
         if self.kind == "commit-error" and self.status is not None and self.status // 100 != 5:
@@ -134,6 +143,11 @@ class FaultBook:
 
     def add(self, fault: Fault) -> None:
         with self.lock:
+            if len(self.faults) >= MAX_FAULTS:
+                raise ValueError(
+                    f"the sandbox holds at most {MAX_FAULTS} faults; clear them "
+                    "(DELETE /_sandbox/faults) first"
+                )
             self.faults.append(fault)
 
     def clear(self) -> None:
@@ -161,6 +175,10 @@ class FaultBook:
                         self.faults.remove(fault)
                     return fault
             return None
+
+
+def _header_safe(value: str) -> bool:
+    return all(" " <= char <= "~" for char in value)
 
 
 @dataclass

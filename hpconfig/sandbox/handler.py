@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
@@ -182,8 +181,9 @@ class Handler(BaseHTTPRequestHandler):
         self, method: str, path: str, query: dict[str, list[str]], raw: bytes, entry: LogEntry
     ) -> None:
         entry.body_keys = body_keys(raw, self.headers["Content-Type"])
-        if self.server.settings.latency:
-            time.sleep(self.server.settings.latency)
+        if self.server.settings.latency and self.server.closing.wait(self.server.settings.latency):
+            self.close_connection = True  # the sandbox is stopping: nothing lands after it
+            return
         fault = self.server.faults.take(method, path)
         if fault is not None:
             entry.fault = fault.kind
@@ -291,8 +291,9 @@ def send_fault(
         # The body goes straight to the socket: when the client gives up (as it should on a
         # trickle or a huge body), nothing is left in a buffer for the server to choke on.
         for piece in answer.body:
-            if answer.delay:
-                time.sleep(answer.delay)
+            if answer.delay and handler.server.closing.wait(answer.delay):
+                handler.close_connection = True  # the sandbox is stopping: no trickle holds it
+                return
             handler.connection.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
         if chunked:
             handler.connection.sendall(b"0\r\n\r\n")
