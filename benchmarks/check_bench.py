@@ -17,7 +17,8 @@ from datetime import datetime, timezone
 
 from hpconfig.assertions import cel
 from hpconfig.assertions.check import run_check
-from hpconfig.assertions.rules import Assertion, Rule, RuleSet, Selection
+from hpconfig.assertions.rules import Assertion, Rule, Selection
+from hpconfig.assertions.ruleset import RuleSet
 from hpconfig.remote.client import HyperproofClient
 from hpconfig.remote.organization import check_records, fetch_organization
 from hpconfig.remote.secret import Secret

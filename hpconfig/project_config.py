@@ -13,13 +13,25 @@ import fnmatch
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hpconfig.assertions.rules import RuleSet
+from hpconfig.assertions.ruleset import RuleSet
 from hpconfig.errors import Location
-from hpconfig.safety import SafetyLimits
+
+if TYPE_CHECKING:
+    from hpconfig.safety import SafetyLimits
 
 __all__ = ["IgnoreRule", "ProjectConfig", "SafetyLimits"]
+
+
+# The limits of `plan` and `apply` are imported when first used: every command reads the
+# config, and `validate` (the pre-commit hook) does not need them.
+def __getattr__(name: str) -> Any:
+    if name == "SafetyLimits":
+        from hpconfig.safety import SafetyLimits
+
+        return SafetyLimits
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,8 @@ class ProjectConfig:
 
     @property
     def limits(self) -> SafetyLimits:
+        from hpconfig.safety import SafetyLimits
+
         return SafetyLimits(
             self.max_change_percent,
             self.min_controls,

@@ -47,6 +47,7 @@ CORE = (
     "hpconfig.apply.outcome",
     "hpconfig.apply.stale",
     "hpconfig.assertions.rules",
+    "hpconfig.assertions.ruleset",
     "hpconfig.assertions.cel",
     "hpconfig.assertions.builtins",
     "hpconfig.assertions.evaluate",

@@ -40,6 +40,12 @@ NEVER_IN_VALIDATE = (
     "hpconfig.render.github",
     "hpconfig.cli.plan",
     "hpconfig.cli.sandbox",
+    # a project without check rules: the rules, their CEL and the plan's safety limits are
+    # check's, apply's and plan's
+    "hpconfig.assertions.rules",
+    "hpconfig.assertions.cel",
+    "hpconfig.safety",
+    "celpy",
 )
 
 

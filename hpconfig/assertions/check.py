@@ -17,7 +17,7 @@ from typing import Any
 from hpconfig.assertions import cel
 from hpconfig.assertions.evaluate import Result, Status, Subject, evaluate, uses_cel
 from hpconfig.assertions.report import CheckReport, fixed_entries
-from hpconfig.assertions.rules import RuleSet
+from hpconfig.assertions.ruleset import RuleSet
 from hpconfig.errors import Location
 
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from hpconfig.assertions import cel
 from hpconfig.assertions.builtins import JUDGES
-from hpconfig.assertions.rules import RECORD_FIELDS, Rule, RuleSet, Waiver, field_value
+from hpconfig.assertions.rules import RECORD_FIELDS, Rule, Waiver, field_value
+from hpconfig.assertions.ruleset import RuleSet
 from hpconfig.durations import format_duration
 from hpconfig.errors import Location
 

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from hpconfig.assertions.cel import Expression
+from hpconfig.assertions.ruleset import RuleSet as RuleSet  # its home is the light module
 from hpconfig.errors import Location
 
 # The fields of a control that rules, selections and messages see; ``control.<name>`` in CEL
@@ -174,12 +175,3 @@ class Waiver:
             "ticket": self.ticket,
             "expires": self.expires.isoformat() if self.expires else None,
         }
-
-
-@dataclass(frozen=True)
-class RuleSet:
-    """The rules and waivers of a project, as its config and rule files declare them."""
-
-    rules: tuple[Rule, ...] = ()
-    waivers: tuple[Waiver, ...] = ()
-    files: tuple[str, ...] = ()  # the rule files read

@@ -24,11 +24,11 @@ from hpconfig.assertions.evaluate import TEMPLATE_NAMES
 from hpconfig.assertions.rules import (
     Assertion,
     Rule,
-    RuleSet,
     Selection,
     Waiver,
     parse_template,
 )
+from hpconfig.assertions.ruleset import RuleSet
 from hpconfig.durations import DurationError, parse_duration
 from hpconfig.errors import Location, Problem, Severity
 from hpconfig.manifest import schema
