@@ -24,6 +24,10 @@ from hpconfig.untrusted import excerpt
 # A field as written, normalised (None when invalid), the JSON path of its mapping, its position.
 Field = tuple[Any, Any, list[Any], Mark]
 
+_ABSENT = object()
+# The fields check_value checks beyond normalising them (the rest only go through NORMALISE).
+_CHECKED = frozenset({"owner", "freshness.duration"})
+
 
 def field_path(prefix: list[Any], name: str) -> list[Any]:
     """``(["controls", 3], "freshness.duration")`` → ``["controls", 3, "freshness", "duration"]``"""
@@ -81,26 +85,30 @@ class _FileModel:
         if not isinstance(mapping, YMap):
             return found
         marks = mapping.value_marks
+        invalid = self.invalid
         for name in names:
-            if name not in mapping:
+            # One lookup, not `in` then `[]`: this loop runs for every field of every control.
+            value = mapping.get(name, _ABSENT)
+            if value is _ABSENT:
                 continue
-            value = mapping[name]
             if name == "freshness":
                 if not isinstance(value, YMap):
                     continue
                 for key in ("policy", "duration"):
                     if key in value:
                         inner, full = value[key], f"freshness.{key}"
-                        if self.invalid and self.reported(field_path(prefix, full)):
+                        if invalid and self.reported(field_path(prefix, full)):
                             normal = None
                         else:
                             normal = self.check_value(full, inner, prefix)
                         found[full] = (inner, normal, prefix, value.value_marks[key])
                 continue
-            if self.invalid and self.reported(field_path(prefix, name)):
+            if invalid and self.reported(field_path(prefix, name)):
                 found[name] = (value, None, prefix, marks[name])
-            else:
+            elif name in _CHECKED:
                 found[name] = (value, self.check_value(name, value, prefix), prefix, marks[name])
+            else:  # the normaliser alone, without check_value's tests of the name
+                found[name] = (value, NORMALISE[name](value), prefix, marks[name])
         return found
 
     def plain_identifier(self, identifier: str, index: int) -> bool:
@@ -141,7 +149,12 @@ class _FileModel:
         if own.get("freshness.policy", (None,))[0] == "none" and "freshness.duration" not in own:
             merged.pop("freshness.duration", None)  # "never expires" drops the default duration
         merged.update(own)
-        valid = all(field[1] is not None for field in merged.values())
+        values, written, marks = {}, {}, {}
+        valid = True
+        for name, (raw, normal, _, mark) in merged.items():  # one pass: split and judge
+            if normal is None:
+                valid = False
+            values[name], written[name], marks[name] = normal, raw, mark
         if merged.get("freshness.policy", (None,))[0] == "none" and "freshness.duration" in merged:
             self.problem(
                 field_path(merged["freshness.duration"][2], "freshness.duration"),
@@ -151,9 +164,6 @@ class _FileModel:
         if not valid or index in self.invalid_controls:
             return None
         line, column = self.document.data["controls"].item_marks[index]
-        values, written, marks = {}, {}, {}
-        for name, (raw, normal, _, mark) in merged.items():
-            values[name], written[name], marks[name] = normal, raw, mark
         return Control(
             identifier=identifier,
             values=values,
