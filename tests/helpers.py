@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +88,19 @@ def read_exports(process: subprocess.Popen[str]) -> dict[str, str]:
     return dict(
         process.stdout.readline().strip().removeprefix("export ").split("=", 1) for _ in range(4)
     )
+
+
+def run_benchmark(script: str, *args: str) -> str:
+    """What ``benchmarks/<script>`` prints with ``args`` (its smallest size, in the tests),
+    from the repository's root; it must exit 0. The figures are never asserted, only the rows."""
+    root = Path(__file__).resolve().parent.parent
+    completed = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        cwd=root,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.stdout

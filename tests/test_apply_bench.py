@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import run_benchmark
 
 
 def test_the_apply_benchmark_prints_every_row() -> None:
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "apply_bench.py"),
-            "--updates",
-            "12",
-            "--latency-ms",
-            "1",
-            "--parallelism",
-            "1",
-            "2",
-        ],  # fmt: skip
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    rows = run_benchmark(
+        "apply_bench.py", "--updates", "12", "--latency-ms", "1", "--parallelism", "1", "2"
     )
-    assert completed.returncode == 0, completed.stderr
-    rows = completed.stdout
     # exactly the requests the issue counts: one token, one users, the list, one per write
     assert re.search(
         r"requests made by one apply: 15 \(1 x GET /v1/controls, 1 x GET /v1/users, "

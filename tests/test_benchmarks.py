@@ -4,24 +4,12 @@ figures unfounded). The sandbox's benchmark has its own test (test_sandbox_bench
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.helpers import run_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 RATIO = r"\d+\.\d\dx"
-
-
-def _run(script: str, *args: str) -> str:
-    completed = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / script), *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return completed.stdout
 
 
 def _rows(out: str, *labels: str) -> None:
@@ -35,7 +23,7 @@ def _rows(out: str, *labels: str) -> None:
 
 
 def test_the_validate_benchmark_prints_every_row() -> None:
-    out = _run(
+    out = run_benchmark(
         "validate_bench.py",
         "--sizes", "40", "80", "--files", "4", "--invalid-controls", "200",
         "--invalid-files", "4", "--rounds", "1",
@@ -54,7 +42,7 @@ def test_the_validate_benchmark_prints_every_row() -> None:
 
 
 def test_the_plan_benchmark_prints_every_row() -> None:
-    out = _run(
+    out = run_benchmark(
         "plan_bench.py",
         "--controls", "20", "40", "--files", "2", "--latency-ms", "1", "--rounds", "1",
         "--scale", "60", "--scale-files", "3", "--diff-controls", "30",
@@ -77,7 +65,7 @@ def test_the_plan_benchmark_prints_every_row() -> None:
 
 
 def test_the_hostile_benchmark_runs() -> None:
-    out = _run(
+    out = run_benchmark(
         "hostile_bench.py",
         "--controls", "20", "--huge-mb", "3", "--bomb-mb", "3", "--cap-mb", "1", "--timeout", "1",
     )  # fmt: skip

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from hpconfig.assertions import cel
-from tests.conftest import ROOT
+from tests.helpers import run_benchmark
 
 
 def test_the_check_benchmark_prints_every_row() -> None:
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "check_bench.py"),
-            "--controls",
-            "20",
-            "--rounds",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    rows = completed.stdout
+    rows = run_benchmark("check_bench.py", "--controls", "20", "--rounds", "1")
     assert "controls: 20, rules: 10 (5 built-in, 5 CEL), evaluations: 200" in rows
     assert "fetch alone (token, 2 control lists, users, over HTTP): " in rows
     for backend in cel.available_backends():

@@ -2,40 +2,27 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import run_benchmark
 
 
 def test_the_sandbox_benchmark_prints_every_row() -> None:
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "sandbox_bench.py"),
-            "--controls",
-            "30",
-            "--users",
-            "3",
-            "--clients",
-            "2",
-            "--writes",
-            "16",
-            "--writers",
-            "2",
-            "--readers",
-            "1",
-            "--rounds",
-            "1",
-        ],  # fmt: skip
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    rows = run_benchmark(
+        "sandbox_bench.py",
+        "--controls",
+        "30",
+        "--users",
+        "3",
+        "--clients",
+        "2",
+        "--writes",
+        "16",
+        "--writers",
+        "2",
+        "--readers",
+        "1",
+        "--rounds",
+        "1",
     )
-    assert completed.returncode == 0, completed.stderr
-    rows = completed.stdout
     for label in (
         "GET /v1/controls, 30 controls",
         "2 clients at once: all answered",
