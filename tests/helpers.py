@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from hpconfig.control import Control
 from hpconfig.diff import diff
 from hpconfig.manifest.desired import desired_controls
@@ -104,3 +106,19 @@ def run_benchmark(script: str, *args: str) -> str:
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return completed.stdout
+
+
+def bearer_from_exports(exports: dict[str, str]) -> str:
+    """A token from the sandbox process whose ``export`` lines are ``exports`` (client
+    credentials, as hpconfig signs in); the sign-in must succeed."""
+    answer = requests.post(
+        exports["HYPERPROOF_TOKEN_URL"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": exports["HYPERPROOF_CLIENT_ID"],
+            "client_secret": exports["HYPERPROOF_CLIENT_SECRET"],
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])

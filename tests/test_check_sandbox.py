@@ -11,26 +11,16 @@ from typing import Any
 import requests
 
 from hpconfig.sandbox import Sandbox
-from tests.helpers import settings_for
+from tests.test_sandbox_api import token
 
 START = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 
 
 def _get(sandbox: Sandbox, path: str, **params: str) -> Any:
-    settings = settings_for(sandbox)
-    token = requests.post(
-        sandbox.token_url,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": settings.client_id,
-            "client_secret": sandbox.client_secret,
-        },
-        timeout=10,
-    ).json()["access_token"]
     answer = requests.get(
         sandbox.api_url + path,
         params=params,
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {token(sandbox)}"},
         timeout=10,
     )
     assert answer.status_code == 200

@@ -62,15 +62,7 @@ def test_a_killed_sandbox_keeps_every_write_it_acknowledged(
         exports = helpers.read_exports(process)
         url = exports["HYPERPROOF_API_URL"]
         with requests.Session() as session:
-            bearer = session.post(
-                exports["HYPERPROOF_TOKEN_URL"],
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": exports["HYPERPROOF_CLIENT_ID"],
-                    "client_secret": exports["HYPERPROOF_CLIENT_SECRET"],
-                },
-                timeout=10,
-            ).json()["access_token"]
+            bearer = helpers.bearer_from_exports(exports)
             headers = {"Authorization": f"Bearer {bearer}"}
             ids = [c["id"] for c in session.get(url + "/v1/controls", headers=headers).json()]
             for index in range(60):  # past several snapshots

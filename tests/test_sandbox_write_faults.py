@@ -288,15 +288,7 @@ def test_the_command_takes_write_faults_and_checks_them() -> None:
         url = exports["HYPERPROOF_API_URL"]
         faults = requests.get(url + "/_sandbox/faults", timeout=10).json()
         assert [(f["kind"], f["method"]) for f in faults] == [("commit-conflict", "POST")]
-        bearer = requests.post(
-            exports["HYPERPROOF_TOKEN_URL"],
-            data={
-                "grant_type": "client_credentials",
-                "client_id": exports["HYPERPROOF_CLIENT_ID"],
-                "client_secret": exports["HYPERPROOF_CLIENT_SECRET"],
-            },
-            timeout=10,
-        ).json()["access_token"]
+        bearer = helpers.bearer_from_exports(exports)
         answer = requests.post(
             url + "/v1/controls",
             json=NEW,
