@@ -134,25 +134,25 @@ def _drift_annotation(change: Change) -> Annotation:
     )
 
 
-def _archive_annotation(change: Change) -> Annotation:
-    drift = _drift_annotation(change)
+def _restated(annotation: Annotation, level: str, prefix: str, title: str) -> Annotation:
+    """``annotation`` at the same place, as ``level``, its message after ``prefix``."""
     return Annotation(
+        level, prefix + annotation.message, file=annotation.file, line=annotation.line, title=title
+    )
+
+
+def _archive_annotation(change: Change) -> Annotation:
+    return _restated(
+        _drift_annotation(change),
         "error",
-        f"{ARCHIVE_NOTE}. {drift.message}",
-        file=drift.file,
-        line=drift.line,
-        title=f"Archive (destroys links): {change.identifier}",
+        f"{ARCHIVE_NOTE}. ",
+        f"Archive (destroys links): {change.identifier}",
     )
 
 
 def _restore_annotation(change: Change) -> Annotation:
-    drift = _drift_annotation(change)
-    return Annotation(
-        "warning",
-        f"{RESTORE_NOTE}. {drift.message}",
-        file=drift.file,
-        line=drift.line,
-        title=f"Restore: {change.identifier}",
+    return _restated(
+        _drift_annotation(change), "warning", f"{RESTORE_NOTE}. ", f"Restore: {change.identifier}"
     )
 
 
@@ -168,12 +168,11 @@ def change_annotation(change: Change) -> Annotation:
     annotation = BY_KIND[change.action](change)
     if not change.problems:
         return annotation
-    return Annotation(
+    return _restated(
+        annotation,
         "error",
-        "cannot apply: " + "; ".join(change.problems) + ". " + annotation.message,
-        file=annotation.file,
-        line=annotation.line,
-        title=f"Cannot apply: {change.identifier}",
+        "cannot apply: " + "; ".join(change.problems) + ". ",
+        f"Cannot apply: {change.identifier}",
     )
 
 
