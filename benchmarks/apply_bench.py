@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import peak_rss_mb, timed  # noqa: E402
+from measure import peak_rss_mb, sandbox_env, timed  # noqa: E402
 
 from hpconfig.sandbox import Sandbox, generate_org  # noqa: E402
 
@@ -96,14 +96,7 @@ def main() -> None:
         os.chdir(root)
         org, manifests, bodies = setup(root, args.updates)
         with Sandbox(org, latency=latency) as sandbox:
-            env = {
-                **os.environ,
-                "HYPERPROOF_API_URL": sandbox.api_url,
-                "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-                "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-                "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
-                "NO_COLOR": "1",
-            }
+            env = sandbox_env(sandbox)
             plan = root / "plan.json"
             _, made = timed([python, "-m", "hpconfig", "plan", "controls", "--out", str(plan)], env)
             assert made.returncode == 0, made.stderr

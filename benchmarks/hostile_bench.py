@@ -7,14 +7,13 @@ server takes to be cut off by `--timeout`. Each plan runs as a fresh process. Ru
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import write_manifests  # noqa: E402
-from measure import peak_rss_mb, timed  # noqa: E402
+from measure import peak_rss_mb, sandbox_env, timed  # noqa: E402
 
 from hpconfig.remote.settings import DEFAULT_MAX_RESPONSE_MB  # noqa: E402
 from hpconfig.sandbox import Sandbox, generate_org  # noqa: E402
@@ -35,16 +34,9 @@ def main() -> None:
         manifests = Path(tmp) / "manifests"
         write_manifests(manifests, args.controls, 20, 50, org)
         with Sandbox(org) as sandbox:
-            env = {
-                **os.environ,
-                "HYPERPROOF_API_URL": sandbox.api_url,
-                "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-                "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-                "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
-                "HPCONFIG_RETRY_BACKOFF": "0",
-                "NO_COLOR": "1",
-                "HPCONFIG_MAX_RESPONSE_MB": str(args.cap_mb),
-            }
+            env = sandbox_env(
+                sandbox, HPCONFIG_RETRY_BACKOFF="0", HPCONFIG_MAX_RESPONSE_MB=str(args.cap_mb)
+            )
             plan = [sys.executable, "-m", "hpconfig", "plan", str(manifests)]
             clean = peak_rss_mb(plan, env)
             print(f"plan of {args.controls} controls: peak {clean:.0f} MB RSS")

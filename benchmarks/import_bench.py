@@ -11,14 +11,13 @@ plan. Also the peak memory of each. Both run as fresh processes, interleaved, be
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import peak_rss_mb, timed  # noqa: E402
+from measure import peak_rss_mb, sandbox_env, timed  # noqa: E402
 
 from hpconfig.sandbox import Sandbox, generate_org  # noqa: E402
 
@@ -36,14 +35,7 @@ def main() -> None:
         tempfile.TemporaryDirectory() as tmp,
         Sandbox(org, latency=args.latency_ms / 1000) as sandbox,
     ):
-        env = {
-            **os.environ,
-            "HYPERPROOF_API_URL": sandbox.api_url,
-            "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-            "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-            "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
-            "NO_COLOR": "1",
-        }
+        env = sandbox_env(sandbox)
         target = Path(tmp) / "project"
 
         def import_command(where: Path) -> list[str]:

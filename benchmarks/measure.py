@@ -8,11 +8,13 @@ and ``json.loads`` with the garbage collector paused, in a fresh process.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 RSS_PROBE = """
 import resource, subprocess, sys
@@ -81,3 +83,16 @@ def row(label: str, ours: float, floor: float, target: float | None, unit: str =
         shown = (f"{ours:.0f} {unit}", f"{floor:.0f} {unit}")
     verdict = "" if target is None else f"<= {target:g}x {'met' if ratio <= target else 'MISSED'}"
     print(f"{label:<64} {shown[0]:>10} {shown[1]:>10} {ratio:>6.2f}x  {verdict}", flush=True)
+
+
+def sandbox_env(sandbox: Any, **more: str) -> dict[str, str]:
+    """The environment of an hpconfig command signing in to ``sandbox``, without colour."""
+    return {
+        **os.environ,
+        "HYPERPROOF_API_URL": sandbox.api_url,
+        "HYPERPROOF_TOKEN_URL": sandbox.token_url,
+        "HYPERPROOF_CLIENT_ID": sandbox.client_id,
+        "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
+        "NO_COLOR": "1",
+        **more,
+    }

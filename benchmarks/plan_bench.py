@@ -22,7 +22,6 @@ import argparse
 import copy
 import gc
 import json
-import os
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import write_manifests  # noqa: E402
-from measure import HEADER, best_of, compile_package, peak_rss_mb, row, show, timed  # noqa: E402
+from measure import HEADER, best_of, compile_package, peak_rss_mb, row, sandbox_env, show, timed  # noqa: E402
 
 from hpconfig.sandbox import Sandbox, generate_org  # noqa: E402
 
@@ -92,14 +91,7 @@ class Org:
 
     def __enter__(self) -> Org:
         sandbox = self.sandbox.__enter__()
-        self.env = {
-            **os.environ,
-            "HYPERPROOF_API_URL": sandbox.api_url,
-            "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-            "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-            "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
-            "NO_COLOR": "1",
-        }
+        self.env = sandbox_env(sandbox)
         self.plan = [sys.executable, "-m", "hpconfig", "plan", str(self.manifests)]
         sandbox.clear_requests()
         elapsed, first = timed(self.plan, self.env)  # also warms the sandbox's encoded list

@@ -12,7 +12,6 @@ hpconfig's own work). Run: `python benchmarks/refresh_bench.py`.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import write_manifests  # noqa: E402
-from measure import peak_rss_mb, timed  # noqa: E402
+from measure import peak_rss_mb, sandbox_env, timed  # noqa: E402
 
 from hpconfig.sandbox import Sandbox, generate_org  # noqa: E402
 
@@ -58,14 +57,7 @@ def main() -> None:
         write_manifests(pristine, args.controls, args.files, 50, org)
         drifted = drift(org, max(1, args.controls // args.drifted))
         with Sandbox(org, latency=args.latency_ms / 1000) as sandbox:
-            env = {
-                **os.environ,
-                "HYPERPROOF_API_URL": sandbox.api_url,
-                "HYPERPROOF_TOKEN_URL": sandbox.token_url,
-                "HYPERPROOF_CLIENT_ID": sandbox.client_id,
-                "HYPERPROOF_CLIENT_SECRET": sandbox.client_secret,
-                "NO_COLOR": "1",
-            }
+            env = sandbox_env(sandbox)
 
             def fresh(name: str) -> Path:
                 target = root / name
