@@ -19,11 +19,11 @@ from hpconfig.plan import Plan
 from hpconfig.render import check_machine, check_text
 from hpconfig.render.formats import Part, ReportOptions
 from hpconfig.render.github import Annotation, change_annotation, quarantine, render_annotations
+from hpconfig.render.json import dump_document
 from hpconfig.render.markdown import COMMENT_LIMIT
 from hpconfig.render.markdown import render_markdown as plan_markdown
 from hpconfig.render.sarif import _Artifacts, sarif_document
 from hpconfig.render.text import render_text as plan_text
-from hpconfig.untrusted import inert_json
 
 
 def _github(log_text: str, annotations: list[Annotation]) -> list[Part]:
@@ -55,11 +55,19 @@ def _text(both: Both, o: ReportOptions) -> list[Part]:
     return [(text + "\n" + check_text.render_text(report, color=o.color), "text")]
 
 
+# The last pair rendered and its text (as ``render.json``'s: --out, the digest and the
+# Markdown's digest are of one rendering).
+_last: tuple[Both, str] | None = None
+
+
 def both_json(both: Both) -> str:
     """One JSON document: the plan's, with the check under ``"check"`` (what ``--out`` saves)."""
-    plan, report = both
-    document: dict[str, Any] = {**plan.to_dict(), "check": report.to_dict()}
-    return inert_json(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+    global _last
+    if _last is None or _last[0] is not both:
+        plan, report = both
+        document: dict[str, Any] = {**plan.to_dict(), "check": report.to_dict()}
+        _last = (both, dump_document(document))
+    return _last[1]
 
 
 def both_sha256(both: Both) -> str:

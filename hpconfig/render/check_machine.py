@@ -21,8 +21,8 @@ from hpconfig.assertions.evaluate import Result, Status, fingerprint
 from hpconfig.assertions.report import CheckReport
 from hpconfig.assertions.rules import Rule
 from hpconfig.render.github import Annotation, render_annotations
+from hpconfig.render.json import dump_document
 from hpconfig.render.sarif import HELP_URI, MAX_RESULTS, _Artifacts, _location, plain
-from hpconfig.untrusted import inert_json
 
 FINGERPRINT_KEY = "hpconfig/check-rule-control/v1"
 LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
@@ -30,7 +30,7 @@ CHECK_HELP_URI = HELP_URI.replace("#sarif-for-code-scanning", "#hpconfig-check-p
 
 
 def render_json(report: CheckReport) -> str:
-    return inert_json(json.dumps(report.to_dict(), indent=2, ensure_ascii=False)) + "\n"
+    return dump_document(report.to_dict())
 
 
 def _rule_of(report: CheckReport, rule_id: str) -> Rule | None:
