@@ -12,6 +12,7 @@ the diff is a comparison of two flat mappings.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from hpconfig.control import DEFAULTABLE, FIELD_KEYS, NORMALISE, Control
@@ -173,27 +174,50 @@ class _FileModel:
         )
 
 
-def desired_controls(
-    documents: Iterable[tuple[Document, set[tuple[Any, ...]]]],
-) -> tuple[dict[str, Control], list[Problem]]:
-    """Schema-checked manifests → controls keyed by identifier, and every model problem.
+# One declared control of a file: its index, identifier, the control (None when it has a
+# problem) and where its identifier is written (what a second declaration's message names).
+Entry = tuple[int, str, "Control | None", Mark]
 
-    ``documents`` pairs each document with the paths (``("controls", 3)``, ``("defaults",)``) that
-    had schema problems; those are skipped so that one mistake gives one message.
-    """
+
+@dataclass(frozen=True)
+class FileControls:
+    """What the model makes of one file: its declared controls in order, and its problems.
+    Plain data, so that a worker process can hand it back (``manifest.workers``)."""
+
+    file: str
+    entries: list[Entry]
+    problems: list[Problem]
+
+
+def file_controls(document: Document, invalid: set[tuple[Any, ...]]) -> FileControls:
+    """One schema-checked manifest → its declared controls and its model problems.
+
+    ``invalid``: the paths (``("controls", 3)``, ``("defaults",)``) that had schema problems;
+    those are skipped so that one mistake gives one message."""
+    builder = _FileModel(document, invalid)
+    entries: list[Entry] = []
+    for index, identifier, control in builder.controls():
+        declared = document.data["controls"][index]
+        mark = declared.value_marks.get("identifier") or declared.mark
+        entries.append((index, identifier, control, mark))
+    return FileControls(document.file, entries, builder.problems)
+
+
+def merge_controls(files: Iterable[FileControls]) -> tuple[dict[str, Control], list[Problem]]:
+    """The files' controls, in file order → controls keyed by identifier, and every problem;
+    an identifier declared twice, in one file or two, is a problem and neither is kept."""
     desired: dict[str, Control] = {}
-    declared_at: dict[str, tuple[Document, int]] = {}  # located only when declared again
+    declared_at: dict[str, tuple[str, Mark]] = {}  # located only when declared again
     problems: list[Problem] = []
-    for document, invalid in documents:
-        builder = _FileModel(document, invalid)
-        for index, identifier, control in builder.controls():
+    for result in files:
+        for index, identifier, control, mark in result.entries:
             first = declared_at.get(identifier)
             if first is not None:
                 path: list[Any] = ["controls", index, "identifier"]
-                at = first[0].locate(["controls", first[1], "identifier"])
+                at = Location(first[0], *first[1])
                 problems.append(
                     Problem(
-                        document.locate(path),
+                        Location(result.file, *mark),
                         json_path(path),
                         f"identifier {excerpt(identifier)} is declared twice: first at {at}; "
                         "declare each control once",
@@ -201,8 +225,18 @@ def desired_controls(
                 )
                 desired.pop(identifier, None)
                 continue
-            declared_at[identifier] = (document, index)
+            declared_at[identifier] = (result.file, mark)
             if control is not None:
                 desired[identifier] = control
-        problems.extend(builder.problems)
+        problems.extend(result.problems)
     return dict(sorted(desired.items())), problems
+
+
+def desired_controls(
+    documents: Iterable[tuple[Document, set[tuple[Any, ...]]]],
+) -> tuple[dict[str, Control], list[Problem]]:
+    """Schema-checked manifests → controls keyed by identifier, and every model problem.
+
+    ``documents`` pairs each document with the paths that had schema problems
+    (``file_controls``)."""
+    return merge_controls(file_controls(document, invalid) for document, invalid in documents)

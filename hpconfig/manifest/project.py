@@ -13,14 +13,14 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
 
+from hpconfig import workers
 from hpconfig.control import Control
 from hpconfig.errors import Location, Problem, Severity, problem_order
 from hpconfig.files import MAX_TOTAL_BYTES, unique_files
 from hpconfig.manifest import schema
 from hpconfig.manifest.config_file import find_config, load_config, repository_root
-from hpconfig.manifest.desired import desired_controls
+from hpconfig.manifest.desired import FileControls, file_controls, merge_controls
 from hpconfig.manifest.document import Document
 from hpconfig.manifest.loader import CONFIG_NAMES, discover, display_name, load_file
 from hpconfig.perf import paused_gc
@@ -127,16 +127,19 @@ def _load_project(
     files, missing = discover(manifest_paths, skipped)
     files, outside = _inside_repositories(unique_files(files), manifest_paths)
     problems += missing + outside
-    documents: list[tuple[Document, set[tuple[Any, ...]]]] = []
     names: list[str] = []
+    todo: list[tuple[Path, str]] = []
+    sizes: list[int] = []
     budget = MAX_TOTAL_BYTES
     for file in files:
         name = display_name(file)
         names.append(name)
         # Each file is capped when read; the sum is capped too, so that a pull request of many
         # large files cannot make one run's memory and log grow without bound.
+        size = 0
         with contextlib.suppress(OSError):
-            budget -= os.stat(file).st_size
+            size = os.stat(file).st_size
+        budget -= size
         if budget < 0:
             problems.append(
                 Problem(
@@ -147,13 +150,19 @@ def _load_project(
                 )
             )
             continue
-        document, load_problems = load_file(file, name)
-        problems += load_problems
-        if document is None:
-            continue
-        schema_problems, invalid = schema.check(document, "manifest")
-        problems += schema_problems
-        documents.append((document, invalid))
+        todo.append((file, name))
+        sizes.append(size)
+    # Large repositories are read on several cores (``workers``); a run that keeps the
+    # documents (import, refresh) reads them here.
+    count = 1 if keep_documents else workers.jobs(sum(sizes), len(todo))
+    read = workers.map_shares(
+        lambda item: _read_manifest(item, keep_documents), todo, workers.shares(sizes, count)
+    )
+    documents: list[Document] = []
+    for file_problems, _, document in read:
+        problems += file_problems
+        if keep_documents and document is not None:
+            documents.append(document)
     if not files and not missing:
         problems.append(
             Problem(
@@ -162,7 +171,7 @@ def _load_project(
                 "no manifest files (*.yaml, *.yml) found here",
             )
         )
-    desired, model_problems = desired_controls(documents)
+    desired, model_problems = merge_controls(c for _, c, _ in read if c is not None)
     problems += model_problems
     return Project(
         config=config,
@@ -172,8 +181,21 @@ def _load_project(
         warnings=sorted((p for p in problems if p.severity == Severity.WARNING), key=problem_order),
         skipped=sorted((display_name(path), reason) for path, reason in skipped),
         unused_configs=_unused_configs(paths, found),
-        documents={doc.file: doc for doc, _ in documents} if keep_documents else {},
+        documents={doc.file: doc for doc in documents},
     )
+
+
+def _read_manifest(
+    item: tuple[Path, str], keep: bool
+) -> tuple[list[Problem], FileControls | None, Document | None]:
+    """One manifest → its load and schema problems, what the model makes of it, and with
+    ``keep`` the document (a worker hands back no document)."""
+    file, name = item
+    document, problems = load_file(file, name)
+    if document is None:
+        return problems, None, None
+    schema_problems, invalid = schema.check(document, "manifest")
+    return problems + schema_problems, file_controls(document, invalid), document if keep else None
 
 
 def _unused_configs(paths: list[Path], used: Path | None) -> list[str]:
