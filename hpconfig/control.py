@@ -50,15 +50,17 @@ def normalise_email(email: str) -> str:
     return email.strip().casefold()
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
 def _read(api_field: str) -> Callable[[Mapping[str, Any]], Any]:
     def read(api: Mapping[str, Any]) -> Any:
         return api.get(api_field)
 
+    read.api_field = api_field  # type: ignore[attr-defined]  # live_control reads it directly
     return read
+
+
+def same(value: Any) -> Any:
+    """The normaliser of a field compared as it is (an enum)."""
+    return value
 
 
 def _read_owner(api: Mapping[str, Any]) -> Any:
@@ -111,7 +113,7 @@ def _field(
     api: str,
     title: str,
     description: str,
-    normalise: Callable[[Any], Any] = _same,
+    normalise: Callable[[Any], Any] = same,
     **options: Any,
 ) -> ManagedField:
     options.setdefault("read", _read(api))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from hpconfig.control import FIELD_TABLE, Control
+from hpconfig.control import FIELD_TABLE, Control, same
 from hpconfig.durations import DurationError
 from hpconfig.plan import NotCompared
 from hpconfig.remote.live_check import LiveProblem, control_problems, text_of
@@ -63,8 +63,19 @@ def user_label(user: Any) -> str | None:
     return name or user.get("id")
 
 
-# The field table as live_control walks it for every control: (name, read, normalise, text).
-_FIELDS = tuple((f.name, f.read, f.normalise, f.text) for f in FIELD_TABLE)
+# The field table as live_control walks it for every control, in its order: (name, the API key
+# when the field is read as it is, else its reader, the normaliser unless it is the identity,
+# whether it is free text).
+_FIELDS = tuple(
+    (
+        f.name,
+        getattr(f.read, "api_field", None),
+        f.read,
+        None if f.normalise is same else f.normalise,
+        f.text,
+    )
+    for f in FIELD_TABLE
+)
 
 
 def live_control(
@@ -77,25 +88,24 @@ def live_control(
     ``updatedOn`` (``read_live`` passes one that remembers what ``live_check`` has read)."""
     values: dict[str, Any] = {}
     written: dict[str, Any] = {}
-    for name, read, normalise, text in _FIELDS:
-        raw = read(api)
+    for name, key, read, normalise, text in _FIELDS:
+        raw = api.get(key) if key is not None else read(api)
         if name == "owner":  # reports name an owner without an email (a service account) too
             written[name] = raw or user_label(api.get("owner"))
-            values[name] = normalise(raw) if raw else None
-        elif name == "freshness.duration":
-            written[name] = raw
+            values[name] = normalise(raw) if raw and normalise else None
+            continue
+        written[name] = raw
+        if raw is None:
+            values[name] = "" if text else None
+        elif name == "freshness.duration" and normalise:
             try:
                 values[name] = normalise(raw) if raw else None
             except (DurationError, ValueError, OverflowError):
                 values[name] = f"unparsed:{raw}"
+        elif normalise is not None and isinstance(raw, str):
+            values[name] = normalise(raw)
         else:
-            written[name] = raw
-            if raw is None:
-                values[name] = "" if text else None
-            elif isinstance(raw, str):
-                values[name] = normalise(raw)
-            else:
-                values[name] = raw
+            values[name] = raw
     updated = parse(api.get("updatedOn"))
     return Control(
         identifier=str(api.get("controlIdentifier")),
