@@ -40,13 +40,16 @@ _STOPS = {signal.SIGINT, signal.SIGTERM}
 def jobs(total_bytes: int, items: int) -> int:
     """How many processes should read ``items`` inputs of ``total_bytes`` in all."""
     wanted = _wanted()
-    if wanted == 1 or items < 2 or total_bytes < MIN_PARALLEL_BYTES:
+    if wanted == 1 or items < 2 or total_bytes < MIN_PARALLEL_BYTES or not _can_fork():
         return 1
-    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
-        return 1  # macOS's system libraries are not fork-safe; Windows has no fork
-    if threading.active_count() != 1:
-        return 1  # a test's in-process server, a watchdog: a fork could copy a held lock
     return min(wanted, items)
+
+
+def _can_fork() -> bool:
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return False  # macOS's system libraries are not fork-safe; Windows has no fork
+    # A test's in-process server, a watchdog: a fork could copy a lock another thread holds.
+    return threading.active_count() == 1
 
 
 def _wanted() -> int:

@@ -17,7 +17,15 @@ from click.testing import CliRunner, Result
 
 from hpconfig.cli import cli
 from hpconfig.errors import ApiError
-from hpconfig.remote.answers import Answer, TransportFailure, retry_after
+from hpconfig.remote import answers
+from hpconfig.remote.answers import (
+    MAX_CONTAINERS,
+    Answer,
+    TooMany,
+    TransportFailure,
+    parse_json,
+    retry_after,
+)
 from hpconfig.remote.client import HyperproofClient
 from hpconfig.remote.retrying import Deadline, RateGate, Retrier
 from hpconfig.remote.settings import RetryPolicy
@@ -130,6 +138,30 @@ def test_json_nested_100000_deep_is_an_api_error(hpconfig_sandbox: Sandbox) -> N
         result = plan(env_for(hpconfig_sandbox, HYPERPROOF_API_URL=api.url))
     assert result.exit_code == 4
     assert "the JSON nests too deeply to read" in result.stderr
+
+
+def test_json_of_too_many_objects_is_refused_before_it_is_parsed() -> None:
+    """25 MB of `[{},{},...]` would take about 0.6 GB parsed; it is refused unparsed."""
+    body = b"[" + b"{}," * (MAX_CONTAINERS + 1) + b"{}]"
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooMany, match="more than 8,000,000 objects and lists"):
+            parse_json(body)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024
+
+
+def test_an_answer_of_too_many_objects_is_an_api_error(
+    hpconfig_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(answers, "MAX_CONTAINERS", 1000)
+    monkeypatch.setattr(answers, "MEASURED_FROM", 1000)
+    with serve(lambda seen: (200, {}, b"[" + b"{}," * 1000 + b"{}]")) as api:
+        result = plan(env_for(hpconfig_sandbox, HYPERPROOF_API_URL=api.url))
+    assert result.exit_code == 4
+    assert "the JSON holds more than 1,000 objects and lists" in result.stderr
 
 
 # --- the retry loop, pure -------------------------------------------------------------------

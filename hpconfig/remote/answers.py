@@ -147,9 +147,28 @@ def _whole_characters(value: Any) -> Any:
     return value
 
 
+# Objects and lists cost 56 to 64 bytes each once parsed, whatever they hold: 10 MB of
+# `[{},{},...]` became 300 MB. A body over MEASURED_FROM bytes is refused when it holds more
+# than MAX_CONTAINERS of them (counted as `{` and `[` bytes, strings included: never fewer), which
+# bounds what they can take to about 0.5 GB. 10,000 controls as the API answers them hold 80,000
+# (19 MB); a saved plan of 10,000 drifted controls about 90,000.
+MAX_CONTAINERS = 8_000_000
+MEASURED_FROM = 4 * 1024 * 1024
+
+
+class TooMany(ValueError):
+    """JSON of more objects and lists than hpconfig reads (``MAX_CONTAINERS``)."""
+
+
 def parse_json(body: bytes) -> Any:
     """The JSON in ``body``, strings made of whole characters; ValueError (with a reason) for
-    anything not strictly JSON."""
+    anything not strictly JSON, and ``TooDeep`` or ``TooMany`` for JSON beyond what hpconfig
+    reads."""
+    if len(body) > MEASURED_FROM and body.count(b"{") + body.count(b"[") > MAX_CONTAINERS:
+        raise TooMany(
+            f"the JSON holds more than {MAX_CONTAINERS:,} objects and lists, more than "
+            "hpconfig reads (its memory would grow without bound)"
+        )
     try:
         value = json.loads(body, parse_float=_finite, parse_constant=_no_constants)
         # A valid pair of escapes decodes to one character; only a lone one survives. The walk

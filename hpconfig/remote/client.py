@@ -28,6 +28,7 @@ from hpconfig.remote.answers import (
     SLOW_ANSWER,
     Answer,
     TooDeep,
+    TooMany,
     TransportFailure,
     describe,
     is_quota_exceeded,
@@ -226,7 +227,7 @@ class HyperproofClient:
             return None
         try:
             return parse_json(answer.body)
-        except TooDeep as error:
+        except (TooDeep, TooMany) as error:
             raise ApiError(method, url, answer.status, str(error)) from None
         except ValueError:
             secrets = (self.settings.secret, *self.auth.issued)
