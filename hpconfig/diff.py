@@ -9,7 +9,8 @@ by one (every managed field is flat).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from hpconfig import hyperproof as hp
@@ -62,6 +63,20 @@ def _ignored(rules: Iterable[IgnoreRule], identifier: str, name: str) -> bool:
     return any(rule.ignores(identifier, name) for rule in rules)
 
 
+@dataclass
+class Compared:
+    """What comparing some declared controls with some live ones found, before the plan is
+    assembled: ``diff`` compares them all at once; a large plan compares shares of the
+    organization in worker processes and assembles their parts (``remote.fetch``)."""
+
+    changes: list[Change] = dataclass_field(default_factory=list)
+    not_compared: list[NotCompared] = dataclass_field(default_factory=list)
+    unmanaged: list[Unmanaged] = dataclass_field(default_factory=list)
+    in_sync: int = 0
+    ignored: int = 0
+    declared_live: int = 0  # declared controls that Hyperproof has
+
+
 def diff(
     desired: Mapping[str, Control],
     live: Mapping[str, Control],
@@ -74,8 +89,18 @@ def diff(
     its size by ``limits``. ``not_comparable``: live identifiers hpconfig cannot compare
     (malformed, duplicated); a declared one becomes a ``NotCompared`` entry, never a create or
     an update."""
-    changes: list[Change] = []
-    not_compared: list[NotCompared] = []
+    return assemble([compare(desired, live, rules, not_comparable)], rules, limits, live_problems)
+
+
+def compare(
+    desired: Mapping[str, Control],
+    live: Mapping[str, Control],
+    rules: tuple[IgnoreRule, ...] = (),
+    not_comparable: Mapping[str, NotCompared] | None = None,
+) -> Compared:
+    """``diff``'s comparison of ``desired`` with ``live``, unassembled."""
+    found = Compared()
+    changes, not_compared = found.changes, found.not_compared
     in_sync = 0
     ignored_count = 0
     for identifier, want in desired.items():
@@ -149,13 +174,35 @@ def diff(
                 seen=seen,
             )
         )
-    unmanaged = tuple(
+    found.unmanaged = [
         Unmanaged(identifier, control.live_id)
         for identifier, control in sorted(live.items())
         if identifier not in desired and control.values.get("status") != "archived"
-    )
-    existing = sum(1 for identifier in desired if identifier in live) + len(unmanaged)
-    existing += len(not_compared)
+    ]
+    found.declared_live = sum(1 for identifier in desired if identifier in live)
+    found.in_sync, found.ignored = in_sync, ignored_count
+    return found
+
+
+def assemble(
+    parts: Iterable[Compared],
+    rules: tuple[IgnoreRule, ...] = (),
+    limits: SafetyLimits = DEFAULT_LIMITS,
+    live_problems: tuple[Any, ...] = (),
+) -> Plan:
+    """The plan of the comparisons in ``parts`` (of disjoint controls), and its safety."""
+    changes: list[Change] = []
+    not_compared: list[NotCompared] = []
+    unmanaged: list[Unmanaged] = []
+    in_sync = ignored = declared_live = 0
+    for part in parts:
+        changes += part.changes
+        not_compared += part.not_compared
+        unmanaged += part.unmanaged
+        in_sync += part.in_sync
+        ignored += part.ignored
+        declared_live += part.declared_live
+    existing = declared_live + len(unmanaged) + len(not_compared)
     safety = Safety(
         updates=sum(1 for c in changes if c.action.existing),
         existing=existing,
@@ -168,11 +215,11 @@ def diff(
     )
     return Plan(
         changes=tuple(changes),
-        unmanaged=unmanaged,
+        unmanaged=tuple(unmanaged),
         in_sync=in_sync,
         ignore_rules=rules,
         safety=safety,
-        ignored_fields=ignored_count,
+        ignored_fields=ignored,
         not_compared=tuple(not_compared),
         live_problems=live_problems,
     )

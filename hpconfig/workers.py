@@ -33,14 +33,18 @@ MAX_JOBS = 4
 # Below this much input (about 3,000 controls) the workers' fork and pickle cost more than the
 # share they take (benchmarks/validate_bench.py prints both sides at 1,000 and 10,000 controls).
 MIN_PARALLEL_BYTES = 1_000_000
+# Below this many live controls, converting and comparing them in workers costs more than it
+# saves (the fork of a large process, the pickles of what the workers found).
+MIN_PARALLEL_CONTROLS = 5_000
 ENV = "HPCONFIG_JOBS"
 _STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
-def jobs(total_bytes: int, items: int) -> int:
-    """How many processes should read ``items`` inputs of ``total_bytes`` in all."""
+def jobs(total: int, items: int, minimum: int = MIN_PARALLEL_BYTES) -> int:
+    """How many processes should do ``items`` pieces of work of ``total`` in all (bytes, or
+    controls with ``minimum=MIN_PARALLEL_CONTROLS``): one below ``minimum``."""
     wanted = _wanted()
-    if wanted == 1 or items < 2 or total_bytes < MIN_PARALLEL_BYTES or not _can_fork():
+    if wanted == 1 or items < 2 or total < minimum or not _can_fork():
         return 1
     return min(wanted, items)
 

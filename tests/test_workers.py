@@ -196,3 +196,65 @@ def test_the_worker_module_stays_out_of_a_small_validate() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert done.stdout.strip().endswith("False")
+
+
+PLAN_IN_SHARES = """
+import copy, dataclasses, os, sys
+from hpconfig import workers
+from hpconfig.project_config import IgnoreRule, ProjectConfig
+from hpconfig.remote import fetch
+from hpconfig.remote.live import live_control, read_live
+from hpconfig.render.json import render_json
+from hpconfig.sandbox.seeds import generate_org
+
+org = generate_org(6_000, 20)
+answers = org["controls"]
+desired = {}
+for index, api in enumerate(answers):
+    control = live_control(copy.deepcopy(api))
+    if index % 10 == 1:  # drifted in the manifest
+        control = dataclasses.replace(control, values={**control.values, "name": "renamed"})
+    if index % 10 != 2:  # else unmanaged
+        desired[control.identifier] = control
+for index in range(40):  # declared, not in Hyperproof: creates
+    extra = live_control({**copy.deepcopy(answers[0]), "controlIdentifier": f"NEW-{index}"})
+    desired[extra.identifier] = extra
+hostile = [
+    {**answers[3], "id": "dup-1"},  # a second control with the identifier of answers[3]
+    {**answers[5], "owner": {"email": 42}},  # malformed: answers[5]'s identifier twice now
+    {**answers[7], "controlIdentifier": None, "id": "no-identifier"},
+    "not a control",
+    {**answers[9], "id": answers[11]["id"]},  # an id seen before, another identifier
+    {**answers[13], "controlIdentifier": "   ", "id": "blank"},
+    {**answers[15], "status": "archived", "controlIdentifier": "ARCHIVED-1", "id": "arch-1"},
+    {**answers[25], "id": "dup-25"},  # a duplicate that --controls leaves out (GEN-0002*)
+    {**answers[27], "freshForDuration": {"days": 1}},  # malformed, left out the same way
+]
+for index in range(30, 90, 2):  # ids seen before under other identifiers, duplicates, no id
+    hostile.append({**answers[index], "id": answers[index + 1]["id"]})
+    hostile.append({**answers[index + 200], "id": f"second-{index}"})
+    hostile.append({**answers[index + 400], "id": None, "owner": {"email": 42}})
+answers = answers + hostile + [answers[20]]  # answers[20] twice (active and archived lists)
+config = ProjectConfig(ignore=(IgnoreRule(fields=("notes",), controls=("GEN-0001*",),
+                                          reason="r", expires=None),))
+only = (lambda key: not key.startswith("GEN-0002")) if sys.argv[1] == "only" else None
+mine = {k: c for k, c in desired.items() if only is None or only(k)}
+one = fetch.plan_from_live(read_live(answers), mine, config, only)
+for jobs in ("2", "3", "4"):
+    os.environ["HPCONFIG_JOBS"] = jobs
+    assert workers.jobs(len(answers), len(answers), workers.MIN_PARALLEL_CONTROLS) == int(jobs)
+    shared = fetch.plan_of_answers(answers, mine, config, only)
+    assert render_json(one) == render_json(shared), jobs
+print(one.summary(), len(one.not_compared), len(one.live_problems))
+"""
+
+
+@pytest.mark.parametrize("only", ["all", "only"])
+def test_a_large_organization_is_compared_in_shares_as_in_one_process(only: str) -> None:
+    env = {**os.environ, "HPCONFIG_JOBS": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", PLAN_IN_SHARES, only],
+        capture_output=True, text=True, cwd=ROOT, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "'create': 40" in done.stdout
