@@ -24,7 +24,7 @@ from hpconfig.perf import paused_gc
 from hpconfig.plan import Plan
 from hpconfig.project_config import ProjectConfig
 from hpconfig.remote.client import HyperproofClient
-from hpconfig.remote.live import LiveSet, read_live
+from hpconfig.remote.live import LiveSet, each_once, read_live
 
 log = logging.getLogger("hpconfig.planning")
 
@@ -98,14 +98,8 @@ def plan_of_answers(
     if count == 1:
         return plan_from_live(read_live(answers), desired, config, only)
     shares: list[list[Any]] = [[] for _ in range(count)]
-    seen: set[str] = set()
     held: set[str] = set()
-    for api in answers:
-        raw_id = api.get("id") if isinstance(api, dict) else None
-        if isinstance(raw_id, str) and raw_id:
-            if raw_id in seen:
-                continue  # the same control in two lists, as read_live skips it
-            seen.add(raw_id)
+    for api in each_once(answers):  # a share cannot see that another holds the same id
         key = api.get("controlIdentifier") if isinstance(api, dict) else None
         key = key if isinstance(key, str) else ""
         held.add(key)

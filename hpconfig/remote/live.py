@@ -14,7 +14,7 @@ worse, passing as equal.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -129,10 +129,22 @@ class LiveSet:
         return identifier in self.controls or identifier in self.not_compared
 
 
+def each_once(answers: Iterable[Any]) -> Iterator[Any]:
+    """The API's answers without those whose id an earlier one has: the same control in two
+    lists (active, archived) is read once."""
+    seen: set[str] = set()
+    for api in answers:
+        raw_id = api.get("id") if isinstance(api, dict) else None
+        if isinstance(raw_id, str) and raw_id:
+            if raw_id in seen:
+                continue
+            seen.add(raw_id)
+        yield api
+
+
 def read_live(answers: Iterable[Any]) -> LiveSet:
     """Every element of the API's lists (any JSON) → a ``LiveSet``; never raises on data."""
     groups: dict[str, list[tuple[str, list[tuple[str, str]], Any]]] = {}
-    seen: set[str] = set()
     problems: list[LiveProblem] = []
     read: dict[str | None, datetime | None] = {}  # each timestamp parsed once, checked and used
 
@@ -141,13 +153,9 @@ def read_live(answers: Iterable[Any]) -> LiveSet:
             read[text] = parse_timestamp(text)
         return read[text]
 
-    for api in answers:
+    for api in each_once(answers):
         found = control_problems(api, parse)
         raw_id = api.get("id") if isinstance(api, dict) else None
-        if isinstance(raw_id, str) and raw_id:
-            if raw_id in seen:
-                continue  # the same control in two lists (active, archived)
-            seen.add(raw_id)
         raw_identifier = api.get("controlIdentifier") if isinstance(api, dict) else None
         identifier = raw_identifier if isinstance(raw_identifier, str) else ""
         live_id = text_of(raw_id)
