@@ -30,7 +30,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import write_manifests  # noqa: E402
-from measure import HEADER, best_of, compile_package, peak_rss_mb, row, sandbox_env, show, timed  # noqa: E402
+from measure import (  # noqa: E402
+    HEADER,
+    best_of,
+    compile_package,
+    one_process,
+    peak_rss_mb,
+    row,
+    sandbox_env,
+    show,
+    timed,
+)
 
 from hpconfig.sandbox import Sandbox, generate_org  # noqa: E402
 
@@ -132,6 +142,10 @@ def plan_rows(root: Path, args: argparse.Namespace) -> dict[int, float]:
                     floor,
                     1.2,
                 )
+                ours, floor = best_of(
+                    args.rounds, org.plan, org.floor, org.env, ours_env=one_process(org.env)
+                )
+                row("  the same in one process (HPCONFIG_JOBS=1)", ours, floor, None)
     return plans
 
 

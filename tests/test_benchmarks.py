@@ -36,6 +36,7 @@ def test_the_validate_benchmark_prints_every_row() -> None:
         "validate, 80 controls in 4 files",
         "validate, 200 controls, 1% invalid",
         "validate, 200 controls, 50% invalid",
+        "  the same in one process (HPCONFIG_JOBS=1)",
     )
     assert "python -X importtime of that validate" in out and "hpconfig.cli" in out
     assert "billion laughs: rejected" in out
@@ -59,6 +60,7 @@ def test_the_plan_benchmark_prints_every_row() -> None:
         "  peak memory, 60 controls",
         "diff alone, 30 controls that all differ",
         "decode the list of 30 controls",
+        "  the same in one process (HPCONFIG_JOBS=1)",
     )
     assert "requests of one plan: POST /oauth/token, GET /v1/controls" in out
     assert "naive DeepDiff" in out
