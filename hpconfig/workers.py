@@ -100,6 +100,8 @@ def map_shares(
             mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
             try:
                 started.append((*_fork(function, [items[i] for i in part]), part))
+            except OSError:
+                break  # no pipe or no process left (ulimit -n, a pids limit): do the rest here
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         results = [function(items[i]) for i in parts[0]]
@@ -110,6 +112,8 @@ def map_shares(
             if share is None or len(share) != len(part):
                 share = [function(items[i]) for i in part]  # the worker failed: do it here
             results.extend(share)
+        for part in parts[1 + len(started) :]:  # the shares no worker was started for
+            results.extend(function(items[i]) for i in part)
         return results
     finally:
         for pid, pipe, _ in started:
@@ -120,7 +124,12 @@ def _fork(function: Callable[[Item], Result], share: list[Item]) -> tuple[int, i
     import pickle
 
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
     if pid == 0:  # the worker: compute, hand back, and leave without running any exit handler
         code = 1
         try:
