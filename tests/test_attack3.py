@@ -40,3 +40,30 @@ def test_a_worker_that_cannot_be_started_is_done_here(forks: str) -> None:
         capture_output=True, text=True, check=False, cwd=ROOT,
     )  # fmt: skip
     assert (done.stdout, done.stderr) == ("True True\n", "")
+
+
+def test_json_of_too_many_strings_is_refused_before_it_is_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Not only objects and lists swell: `["ab","ab",...]` takes 15 times its size parsed (a
+    # 256 MB answer, 4 GB) and holds no `{` or `[` for the container cap to count.
+    from hpconfig.remote import answers
+
+    monkeypatch.setattr(answers, "MEASURED_FROM", 1000)
+    monkeypatch.setattr(answers, "MAX_CONTAINERS", 1000)
+    monkeypatch.setattr(answers, "MAX_VALUES", 2000)
+    for body in (b"[" + b'"ab",' * 2001 + b'"ab"]', b"{" + b'"k":1.5,' * 2001 + b'"k":0}'):
+        with pytest.raises(answers.TooMany, match="more than 2,000 values"):
+            answers.parse_json(body)
+    assert len(answers.parse_json(b"[" + b'"ab",' * 1500 + b'"ab"]')) == 1501
+
+
+def test_ten_thousand_controls_are_far_below_the_value_cap() -> None:
+    import json
+
+    from hpconfig.remote import answers
+    from hpconfig.sandbox.seeds import generate_org
+
+    body = json.dumps(generate_org(10_000, 50)["controls"]).encode()
+    assert (body.count(b",") + body.count(b":")) * 10 < answers.MAX_VALUES
+    assert len(answers.parse_json(body)) == 10_000
