@@ -60,7 +60,8 @@ def _wanted() -> int:
         except (AttributeError, OSError):  # pragma: no cover - not Linux
             cores = os.cpu_count() or 1
         return max(1, min(cores, MAX_JOBS))
-    if not text.isdigit() or not 1 <= int(text) <= 64:
+    # ASCII digits only: int() takes "٣" and str.isdigit() "²", which int() refuses (exit 1)
+    if not (text.isascii() and text.isdigit() and len(text) <= 4 and 1 <= int(text) <= 64):
         raise UsageError(f"{ENV} must be a whole number from 1 to 64 (1: no worker processes)")
     return int(text)
 

@@ -67,3 +67,16 @@ def test_ten_thousand_controls_are_far_below_the_value_cap() -> None:
     body = json.dumps(generate_org(10_000, 50)["controls"]).encode()
     assert (body.count(b",") + body.count(b":")) * 10 < answers.MAX_VALUES
     assert len(answers.parse_json(body)) == 10_000
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 5000])
+def test_jobs_other_than_ascii_digits_are_a_usage_error_not_a_crash(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "²".isdigit() is true and int("²") raises ValueError; int() of 5,000 digits too (exit 1).
+    from hpconfig import workers
+    from hpconfig.errors import UsageError
+
+    monkeypatch.setenv("HPCONFIG_JOBS", value)
+    with pytest.raises(UsageError, match="HPCONFIG_JOBS must be a whole number"):
+        workers.jobs(10 * workers.MIN_PARALLEL_BYTES, 20)
