@@ -124,6 +124,7 @@ def map_shares(
 def _fork(function: Callable[[Item], Result], share: list[Item]) -> tuple[int, int]:
     import pickle
 
+    parent = os.getpid()
     read_end, write_end = os.pipe()
     try:
         pid = os.fork()
@@ -138,7 +139,12 @@ def _fork(function: Callable[[Item], Result], share: list[Item]) -> tuple[int, i
                 signal.signal(number, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
             os.close(read_end)
-            data = pickle.dumps([function(item) for item in share], pickle.HIGHEST_PROTOCOL)
+            results = []
+            for item in share:
+                if os.getppid() != parent:  # orphaned (SIGKILL, a SIGTERM to hpconfig alone)
+                    raise SystemExit  # stop now, not after the share: nobody reads it
+                results.append(function(item))
+            data = pickle.dumps(results, pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(data)
             code = 0

@@ -80,3 +80,44 @@ def test_jobs_other_than_ascii_digits_are_a_usage_error_not_a_crash(
     monkeypatch.setenv("HPCONFIG_JOBS", value)
     with pytest.raises(UsageError, match="HPCONFIG_JOBS must be a whole number"):
         workers.jobs(10 * workers.MIN_PARALLEL_BYTES, 20)
+
+
+ORPHANED = """
+import os, sys, time
+from hpconfig import workers
+parent = os.getpid()
+
+def work(item):
+    if os.getpid() != parent:
+        time.sleep(0.05)  # a worker reading 200 files of 50 ms each: 10 s
+    return item
+
+print(os.getpid(), flush=True)
+workers.map_shares(work, list(range(400)), workers.shares([1] * 400, 2))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are Linux only")
+def test_a_worker_whose_parent_is_gone_stops_at_the_next_file() -> None:
+    # Killed alone (SIGKILL, the OOM killer, a SIGTERM sent to hpconfig only), hpconfig left
+    # its workers reading their whole share for nobody, holding its stdout open meanwhile.
+    import os
+    import signal
+    import time
+
+    run = subprocess.Popen(
+        [sys.executable, "-c", ORPHANED], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    assert run.stdout is not None
+    pid = int(run.stdout.readline())
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    deadline = time.monotonic() + 30
+    while not children.read_text().split() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+    killed = time.monotonic()
+    run.stdout.read()  # end of file once the worker, which shares the pipe, is gone too
+    run.wait()
+    assert time.monotonic() - killed < 3
