@@ -64,7 +64,8 @@ def _wanted() -> int:
         except (AttributeError, OSError):  # pragma: no cover - not Linux
             cores = os.cpu_count() or 1
         return max(1, min(cores, MAX_JOBS))
-    if not text.isdigit() or not 1 <= int(text) <= 64:
+    # ASCII digits only: int() takes "٣" and str.isdigit() "²", which int() refuses (exit 1)
+    if not (text.isascii() and text.isdigit() and len(text) <= 4 and 1 <= int(text) <= 64):
         raise UsageError(f"{ENV} must be a whole number from 1 to 64 (1: no worker processes)")
     return int(text)
 
@@ -104,6 +105,8 @@ def map_shares(
             mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
             try:
                 started.append((*_fork(function, [items[i] for i in part]), part))
+            except OSError:
+                break  # no pipe or no process left (ulimit -n, a pids limit): do the rest here
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         results = [function(items[i]) for i in parts[0]]
@@ -114,6 +117,8 @@ def map_shares(
             if share is None or len(share) != len(part):
                 share = [function(items[i]) for i in part]  # the worker failed: do it here
             results.extend(share)
+        for part in parts[1 + len(started) :]:  # the shares no worker was started for
+            results.extend(function(items[i]) for i in part)
         return results
     finally:
         for pid, pipe, _ in started:
@@ -123,8 +128,14 @@ def map_shares(
 def _fork(function: Callable[[Item], Result], share: list[Item]) -> tuple[int, int]:
     import pickle
 
+    parent = os.getpid()
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
     if pid == 0:  # the worker: compute, hand back, and leave without running any exit handler
         code = 1
         try:
@@ -132,7 +143,12 @@ def _fork(function: Callable[[Item], Result], share: list[Item]) -> tuple[int, i
                 signal.signal(number, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
             os.close(read_end)
-            data = pickle.dumps([function(item) for item in share], pickle.HIGHEST_PROTOCOL)
+            results = []
+            for item in share:
+                if os.getppid() != parent:  # orphaned (SIGKILL, a SIGTERM to hpconfig alone)
+                    raise SystemExit  # stop now, not after the share: nobody reads it
+                results.append(function(item))
+            data = pickle.dumps(results, pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(data)
             code = 0

@@ -154,6 +154,11 @@ def _whole_characters(value: Any) -> Any:
 # (19 MB); a saved plan of 10,000 drifted controls about 90,000.
 MAX_CONTAINERS = 8_000_000
 MEASURED_FROM = 4 * 1024 * 1024
+# Strings and numbers cost 30 to 60 bytes each too: 20 MB of `["ab","ab",...]` became 300 MB,
+# and a 256 MB answer of them 4 GB, with no `{` or `[` to count. Every value after the first of
+# a list is preceded by a `,`, every value in an object by a `:`: counted the same way (strings
+# included), they bound the values to about 1 GB; 10,000 controls hold 1,260,000.
+MAX_VALUES = 16_000_000
 
 
 class TooMany(ValueError):
@@ -168,6 +173,11 @@ def parse_json(body: bytes) -> Any:
         raise TooMany(
             f"the JSON holds more than {MAX_CONTAINERS:,} objects and lists, more than "
             "hpconfig reads (its memory would grow without bound)"
+        )
+    if len(body) > MEASURED_FROM and body.count(b",") + body.count(b":") > MAX_VALUES:
+        raise TooMany(
+            f"the JSON holds more than {MAX_VALUES:,} values, more than hpconfig reads "
+            "(its memory would grow without bound)"
         )
     try:
         value = json.loads(body, parse_float=_finite, parse_constant=_no_constants)
