@@ -186,7 +186,10 @@ def _stop(pid: int, pipe: int) -> None:
             os.close(pipe)
     if pid:
         try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
+            # Still this process's child? One reaped already (Ctrl-C just after _collect's
+            # waitpid) is not, and its pid may be another process's by now: never kill that.
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass

@@ -157,8 +157,9 @@ MEASURED_FROM = 4 * 1024 * 1024
 # Strings and numbers cost 30 to 60 bytes each too: 20 MB of `["ab","ab",...]` became 300 MB,
 # and a 256 MB answer of them 4 GB, with no `{` or `[` to count. Every value after the first of
 # a list is preceded by a `,`, every value in an object by a `:`: counted the same way (strings
-# included), they bound the values to about 1 GB; 10,000 controls hold 1,260,000.
-MAX_VALUES = 16_000_000
+# included, so prose counts too), they bound the values to about 1.5 GB. 10,000 controls hold
+# 1,260,000; the 256 MB answer cap about 17,000,000, which this leaves room for.
+MAX_VALUES = 24_000_000
 
 
 class TooMany(ValueError):
