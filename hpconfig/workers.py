@@ -1,10 +1,12 @@
-"""Work spread over the machine's cores: the manifests of a large repository are read by forked
-worker processes, each a share of the files, while this process reads the first share.
+"""Work spread over the machine's cores: the manifests of a large repository are read, and the
+live controls of a large organization compared (``remote.fetch.plan_of_answers``), by forked
+worker processes, each a share, while this process does the first share.
 
 Owns how many processes (``jobs``: ``HPCONFIG_JOBS``, else the cores this process may use, at
-most ``MAX_JOBS``; one below ``MIN_PARALLEL_BYTES`` of input, where a fork costs more than it
-saves), how the items are shared (contiguous, by size, so the order of the results is the
-order of the items), and ``map_shares``: the results of every share, in order.
+most ``MAX_JOBS``; one below ``MIN_PARALLEL_BYTES`` of manifests or ``MIN_PARALLEL_CONTROLS``
+live controls, where a fork costs more than it saves), how files are shared (``shares``:
+contiguous, by size, so the order of the results is the order of the items), and
+``map_shares``: the results of every share, in order.
 
 A worker is an accelerator, never a source of truth: it is forked only on Linux and only while
 this process runs no other thread (a fork copies locks another thread may hold); it returns a

@@ -5,7 +5,9 @@ and the archived ones only when a manifest declares an archived control or decla
 active list lacks, so that an archived control is never mistaken for a missing one. The number
 of requests never grows with the number of controls. A selection (``plan --controls``) limits
 both sides before the diff, and the desired side before the fetch. The users list is asked
-for once, and only when a change writes an owner, to mark owners that cannot be written.
+for once, and only when a change writes an owner, to mark owners that cannot be written. Also
+owns how a large organization is shared out to worker processes for the plan
+(``plan_of_answers``): by identifier, so that each share is whole.
 """
 
 from __future__ import annotations
