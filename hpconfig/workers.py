@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -39,7 +38,6 @@ MIN_PARALLEL_BYTES = 1_000_000
 # saves (the fork of a large process, the pickles of what the workers found).
 MIN_PARALLEL_CONTROLS = 5_000
 ENV = "HPCONFIG_JOBS"
-_STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
 def jobs(total: int, items: int, minimum: int = MIN_PARALLEL_BYTES) -> int:
@@ -97,14 +95,16 @@ def map_shares(
     worker; the same list, in the same order, whether or not a worker succeeds."""
     if len(parts) < 2:
         return [function(item) for item in items]
-    import pickle  # only a run with workers
+    import pickle  # only a run with workers (a hook's validate starts without them)
+    import signal
 
+    stops = {signal.SIGINT, signal.SIGTERM}
     started: list[tuple[int, int, range]] = []
     try:
         for part in parts[1:]:
             # Ctrl-C waits while a worker is forked and recorded: one that came in between
             # would raise in both processes, and the worker would go on as hpconfig itself.
-            mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
             try:
                 started.append((*_fork(function, [items[i] for i in part]), part))
             except OSError:
@@ -129,6 +129,7 @@ def map_shares(
 
 def _fork(function: Callable[[Item], Result], share: list[Item]) -> tuple[int, int]:
     import pickle
+    import signal
 
     parent = os.getpid()
     read_end, write_end = os.pipe()
@@ -141,9 +142,10 @@ def _fork(function: Callable[[Item], Result], share: list[Item]) -> tuple[int, i
     if pid == 0:  # the worker: compute, hand back, and leave without running any exit handler
         code = 1
         try:
-            for number in _STOPS:  # a stop ends a worker at once, without a traceback
+            stops = {signal.SIGINT, signal.SIGTERM}
+            for number in stops:  # a stop ends a worker at once, without a traceback
                 signal.signal(number, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
             os.close(read_end)
             results = []
             for item in share:
