@@ -288,16 +288,7 @@ def test_sandbox_command_prints_exports_serves_and_stops_on_ctrl_c(tmp_path: Pat
         exports = helpers.read_exports(process)
         assert exports["HYPERPROOF_CLIENT_ID"] == "sandbox-ci-client"
         assert exports["HYPERPROOF_TOKEN_URL"] == exports["HYPERPROOF_API_URL"] + "/oauth/token"
-        answer = requests.post(
-            exports["HYPERPROOF_TOKEN_URL"],
-            data={
-                "grant_type": "client_credentials",
-                "client_id": exports["HYPERPROOF_CLIENT_ID"],
-                "client_secret": exports["HYPERPROOF_CLIENT_SECRET"],
-            },
-            timeout=5,
-        )
-        bearer = answer.json()["access_token"]
+        bearer = helpers.bearer_from_exports(exports)
         first = requests.get(
             exports["HYPERPROOF_API_URL"] + "/v1/controls",
             headers={"Authorization": f"Bearer {bearer}"},
